@@ -1,0 +1,18 @@
+"""nasbench: a tabular NAS benchmark for the PNAS cell space.
+
+space -> model -> builder -> tables -> predictors / search / analysis -> cli
+"""
+__version__ = "0.1.0"
+
+from nasbench.space import Cell  # noqa: E402
+
+
+def __getattr__(name):  # lazy: keep `import nasbench` light (no torch, no pyarrow)
+    if name == "Benchmark":
+        from nasbench.tables.benchmark import Benchmark
+
+        return Benchmark
+    raise AttributeError(f"module 'nasbench' has no attribute {name!r}")
+
+
+__all__ = ["Benchmark", "Cell", "__version__"]
