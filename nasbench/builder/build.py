@@ -1,0 +1,189 @@
+"""Run a plan into a table folder: skip finished tasks, shard results, compact, datasheet.
+
+    <out>/build.json     protocol of this build (a different protocol is refused)
+    <out>/.build.lock    held while a builder runs (a second builder gets a clear error)
+    <out>/shards/        checksummed result shards (crash-safe, see shards.py)
+    <out>/runs.parquet, curves.parquet, TABLE.md   the table, rebuilt from all shards
+
+Re-running the same command resumes: tasks with an ``ok`` or ``diverged`` result are
+skipped, ``failed`` ones run again. Ctrl-C flushes what finished and stops.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from nasbench.builder.plan import Plan
+from nasbench.builder.protocol import Protocol
+from nasbench.builder.runners import RunnerConfig, make_runner
+from nasbench.builder.shards import ShardStore
+from nasbench.builder.train import TrainResult
+
+DONE_STATUSES = ("ok", "diverged")
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    out: Path
+    planned: int
+    skipped: int
+    trained: int
+    failed: int
+    interrupted: bool
+    seconds: float
+
+
+@contextmanager
+def build_lock(out: Path):
+    """Exclusive lock on ``out``; a second builder fails at once with a clear message."""
+    path = out / ".build.lock"
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        owner = fh.read().strip() or "unknown"
+        fh.close()
+        raise FileExistsError(f"another nasbench build is using {out} (pid {owner}); "
+                              "wait for it to finish or use another --out") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def prepare_out(out: str | Path, protocol: Protocol) -> Path:
+    """Create ``out`` (checking it is writable) and pin it to ``protocol``."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise PermissionError(f"cannot write to --out {out}: {exc.strerror or exc}") from None
+    manifest = out / "build.json"
+    if manifest.exists():
+        recorded = json.loads(manifest.read_text())
+        if recorded.get("protocol_hash") != protocol.protocol_hash:
+            raise ValueError(
+                f"{out} holds a build of protocol {recorded.get('protocol_hash')}, not "
+                f"{protocol.protocol_hash}; use another --out (one table = one protocol)")
+    else:
+        manifest.write_text(json.dumps({"protocol_hash": protocol.protocol_hash,
+                                        "protocol": protocol.to_dict()}, indent=2, sort_keys=True))
+    return out
+
+
+def latest_results(store: ShardStore, report=print) -> dict[tuple[str, int], TrainResult]:
+    """The last result per (arch_hash, seed), preferring finished over failed ones."""
+    best: dict[tuple[str, int], TrainResult] = {}
+    for result in store.read(report=report):
+        key = (result.run["arch_hash"], int(result.run["seed"]))
+        old = best.get(key)
+        if old is None or old.run["status"] not in DONE_STATUSES or result.run["status"] in DONE_STATUSES:
+            best[key] = result
+    return best
+
+
+def provenance(command: str | None, device: str) -> dict:
+    import torch
+
+    from nasbench import __version__
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                                cwd=Path(__file__).parent).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {
+        "nasbench_version": __version__, "git_commit": commit, "torch_version": torch.__version__,
+        "python_version": platform.python_version(), "device": device, "host": platform.node(),
+        "command": command or " ".join(shlex.quote(a) for a in ["nasbench", *sys.argv[1:]]),
+    }
+
+
+def compact(out: str | Path, protocol: Protocol, command: str | None = None, device: str = "cpu",
+            report=print) -> Path | None:
+    """Merge every shard of ``out`` into runs.parquet + curves.parquet + TABLE.md."""
+    from nasbench.tables.io import write_table
+
+    out = Path(out)
+    results = latest_results(ShardStore(out), report=report)
+    if not results:
+        return None
+    ordered = [results[k] for k in sorted(results)]
+    runs = [r.run for r in ordered]
+    curves = [row for r in ordered for row in r.curves]
+    return write_table(out, runs, curves, protocol.to_dict(), provenance(command, device))
+
+
+def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig = RunnerConfig(),
+          shard_size: int = 16, shard_seconds: float = 60.0, progress: bool = True,
+          command: str | None = None) -> BuildSummary:
+    """Train every task of ``plan`` not yet in ``out``, then compact ``out`` into a table."""
+    from tqdm import tqdm
+
+    if len(plan) == 0:
+        raise ValueError("the plan is empty: nothing to build")
+    make_runner(runner)  # validates backend and device before anything is written
+    from nasbench.builder.train import data_for
+
+    data_for(protocol, runner.data_dir)  # a missing dataset fails here, before any output
+    out = prepare_out(out, protocol)
+    started = time.perf_counter()
+    report = tqdm.write if progress else (lambda msg: print(msg, file=sys.stderr))
+    with build_lock(out):
+        store = ShardStore(out)
+        done = {k for k, r in latest_results(store, report=report).items() if r.run["status"] in DONE_STATUSES}
+        counts = {"skipped": 0, "trained": 0, "failed": 0}
+        bar = tqdm(total=len(plan), disable=not progress, unit="model", dynamic_ncols=True,
+                   desc=f"build {protocol.dataset}")
+
+        def todo():
+            for task in plan.tasks():
+                if task.key in done:
+                    counts["skipped"] += 1
+                    bar.update(1)
+                else:
+                    yield task
+
+        buffer: list[TrainResult] = []
+        last_flush = time.monotonic()
+        interrupted = False
+        try:
+            for result in make_runner(runner).run(todo(), protocol):
+                buffer.append(result)
+                counts["trained"] += 1
+                counts["failed"] += result.run["status"] == "failed"
+                bar.update(1)
+                elapsed = bar.format_dict["elapsed"] or 1e-9
+                bar.set_postfix(models_per_hour=f"{3600 * counts['trained'] / elapsed:.0f}",
+                                failed=counts["failed"], refresh=False)
+                if len(buffer) >= shard_size or time.monotonic() - last_flush > shard_seconds:
+                    store.write(buffer)
+                    buffer, last_flush = [], time.monotonic()
+        except KeyboardInterrupt:
+            interrupted = True
+            report("interrupted: saving finished models; run the same command to resume")
+        finally:
+            if buffer:
+                store.write(buffer)
+            bar.close()
+        compact(out, protocol, command, runner.device, report=report)
+    return BuildSummary(out, len(plan), counts["skipped"], counts["trained"], counts["failed"],
+                        interrupted, time.perf_counter() - started)

@@ -1,0 +1,161 @@
+"""Backends that run training tasks: a local process pool and Ray. Both stream results.
+
+Every worker trains with one thread on CPU (a pool of processes fills the cores) or on one
+GPU; a task that raises becomes a ``failed`` result instead of killing the build.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import traceback
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from nasbench.builder.plan import Task
+from nasbench.builder.protocol import Protocol
+from nasbench.builder.train import TrainResult, train
+
+_WORKER_DEVICE = "cpu"  # set once per worker process by _init_worker
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """Where and how tasks run (device-specific; never part of the protocol hash)."""
+
+    backend: str = "local"
+    workers: int | None = None
+    device: str = "cpu"
+    models_per_gpu: int = 1
+    ray_address: str | None = None
+    max_retries: int = 3
+    data_dir: str | None = None
+
+
+def failed_result(task: Task, protocol: Protocol, error: str) -> TrainResult:
+    """A row for a task whose training raised (status ``failed``, metrics NaN)."""
+    nan = float("nan")
+    run = {
+        "arch": task.arch, "arch_hash": task.arch_hash, "space": "pnas", "num_blocks": task.num_blocks,
+        "dataset": protocol.dataset, "protocol_hash": protocol.protocol_hash, "seed": task.seed,
+        "epochs": protocol.epochs, "params": 0, "flops": 0, "train_acc": nan, "val_acc": nan,
+        "test_acc": nan, "train_loss": nan, "val_loss": nan, "test_loss": nan, "best_val_acc": nan,
+        "best_val_epoch": 0, "train_seconds": 0.0, "eval_seconds": 0.0, "device": "", "status": "failed",
+        "error": error[-2000:],
+    }
+    return TrainResult(run=run, curves=[])
+
+
+def run_task(task: Task, protocol_json: str, device: str, data_dir: str | None) -> TrainResult:
+    """Train one task; exceptions become a failed result carrying the traceback's tail."""
+    protocol = Protocol.from_json(protocol_json)
+    try:
+        return train(task.arch, protocol, task.seed, device=device, data_dir=data_dir)
+    except Exception:  # noqa: BLE001 - recorded in the table, the build goes on
+        return failed_result(task, protocol, traceback.format_exc())
+
+
+def _devices(config: RunnerConfig) -> list[str]:
+    if config.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda asked for, but torch sees no CUDA device")
+        gpus = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+        if config.device != "cuda":
+            gpus = [config.device]
+        return [g for g in gpus for _ in range(config.models_per_gpu)]
+    if config.device != "cpu":
+        raise ValueError(f"device must be cpu, cuda or cuda:N, got {config.device!r}")
+    return ["cpu"] * (config.workers or os.cpu_count() or 1)
+
+
+def _init_worker(queue) -> None:
+    global _WORKER_DEVICE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    _WORKER_DEVICE = queue.get()
+
+
+def _pool_task(args) -> TrainResult:
+    task, protocol_json, data_dir = args
+    return run_task(task, protocol_json, _WORKER_DEVICE, data_dir)
+
+
+class LocalRunner:
+    """A spawn-context process pool: one worker per core (CPU) or per GPU slot."""
+
+    def __init__(self, config: RunnerConfig):
+        self.config = config
+        self.devices = _devices(config)
+
+    def run(self, tasks: Iterable[Task], protocol: Protocol) -> Iterator[TrainResult]:
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        for device in self.devices:
+            queue.put(device)
+        pool = ctx.Pool(len(self.devices), initializer=_init_worker, initargs=(queue,))
+        try:
+            args = ((t, protocol.to_json(), self.config.data_dir) for t in tasks)
+            yield from pool.imap_unordered(_pool_task, args, chunksize=1)
+            pool.close()
+        finally:
+            pool.terminate()
+            pool.join()
+
+
+class RayRunner:
+    """Ray tasks (existing cluster with ``ray_address``, else a local ``ray.init``).
+
+    Each task declares ``num_cpus=1`` or a GPU fraction; a worker that dies has its task
+    retried up to ``max_retries`` times by Ray.
+    """
+
+    def __init__(self, config: RunnerConfig):
+        try:
+            import ray
+        except ImportError:
+            raise ValueError('the ray backend needs Ray: pip install -e ".[ray]"') from None
+        self.ray = ray
+        self.config = config
+
+    def run(self, tasks: Iterable[Task], protocol: Protocol) -> Iterator[TrainResult]:
+        ray = self.ray
+        started_here = not ray.is_initialized()
+        if started_here:
+            kwargs = {"address": self.config.ray_address} if self.config.ray_address else {
+                "num_cpus": self.config.workers or os.cpu_count()}
+            ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
+        gpu = self.config.device.startswith("cuda")
+        remote = ray.remote(
+            num_cpus=1, num_gpus=(1 / self.config.models_per_gpu) if gpu else 0,
+            max_retries=self.config.max_retries, retry_exceptions=False,
+        )(run_task)
+        device = "cuda" if gpu else "cpu"
+        in_flight_limit = 2 * int(ray.cluster_resources().get("GPU" if gpu else "CPU", 1) *
+                                  (self.config.models_per_gpu if gpu else 1))
+        pending: list = []
+        protocol_json = protocol.to_json()
+        try:
+            for task in tasks:
+                pending.append(remote.remote(task, protocol_json, device, self.config.data_dir))
+                while len(pending) >= max(1, in_flight_limit):
+                    ready, pending = ray.wait(pending, num_returns=1)
+                    yield from ray.get(ready)
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1)
+                yield from ray.get(ready)
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            if started_here:
+                ray.shutdown()
+
+
+RUNNERS = {"local": LocalRunner, "ray": RayRunner}
+
+
+def make_runner(config: RunnerConfig):
+    try:
+        return RUNNERS[config.backend](config)
+    except KeyError:
+        raise ValueError(f"unknown backend {config.backend!r}; known: {', '.join(RUNNERS)}") from None

@@ -1,0 +1,98 @@
+"""`nasbench build`: train a plan of cells into a table folder (resumable)."""
+from __future__ import annotations
+
+import click
+
+from nasbench.cli.common import parse_int_range
+
+
+@click.command("build")
+@click.option("--space", default="pnas", show_default=True, help="Search space.")
+@click.option("--blocks", "-b", default="1", show_default=True, help="Block counts, e.g. 1-2 or 1,3.")
+@click.option("--exhaustive", "mode", flag_value="exhaustive", help="Every canonical cell of each block count.")
+@click.option("--sample", "sample_n", type=int, default=None, help="N uniform cells per block count.")
+@click.option("--plan-file", type=click.Path(dir_okay=False), default=None, help="Arch strings, one per line.")
+@click.option("--children-of", type=click.Path(file_okay=False), default=None,
+              help="Expand the --top K best cells of this table by one block.")
+@click.option("--top", type=int, default=None, help="With --children-of: how many parents.")
+@click.option("--seeds", "seeds", multiple=True, default=("0",), show_default=True,
+              help="Training seeds, e.g. 0,1,2 or 0-2; B=SEEDS sets them for one block count "
+                   "(e.g. --seeds 0 --seeds 1=0-2: three seeds for B1, one for the rest).")
+@click.option("--build-seed", type=int, default=0, show_default=True, help="Seed of --sample draws.")
+@click.option("--protocol", default="digits", show_default=True, help="Preset name or protocol .json file.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Table folder (created/resumed).")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--workers", type=click.IntRange(1), default=None, help="Processes (default: one per core).")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@click.option("--models-per-gpu", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--ray-address", default=None, help="Existing Ray cluster ('auto'); default: local ray.init.")
+@click.option("--max-retries", type=click.IntRange(0), default=3, show_default=True, help="Ray task retries.")
+@click.option("--data-dir", default=None, help="Dataset folder (default $NASBENCH_DATA or ~/.cache/nasbench/data).")
+@click.option("--quick", is_flag=True, help="A small demo: 16 B1 cells, 1 seed, digits-quick "
+              "(unless given), then a replay random search on the result.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, build_seed, protocol, out,
+          backend, workers, device, models_per_gpu, ray_address, max_retries, data_dir, quick, no_progress):
+    """Train every task of a plan into OUT; the same command resumes an interrupted build."""
+    import sys
+
+    from nasbench.builder import plan as plans
+    from nasbench.builder.build import build as run_build
+    from nasbench.builder.protocol import get_protocol
+    from nasbench.builder.runners import RunnerConfig
+
+    ctx = click.get_current_context()
+    if quick:
+        if ctx.get_parameter_source("protocol").name == "DEFAULT":
+            protocol = "digits-quick"
+        if sample_n is None and mode is None and plan_file is None and children_of is None:
+            sample_n = 16
+    seed_list = _parse_seeds(seeds)
+    block_list = parse_int_range(blocks, "--blocks")
+    chosen = [x for x in (mode, sample_n, plan_file, children_of) if x is not None]
+    if len(chosen) != 1:
+        raise click.UsageError("choose exactly one of --exhaustive, --sample N, --plan-file, --children-of")
+    proto = get_protocol(protocol)
+    if mode == "exhaustive":
+        plan = plans.exhaustive(block_list, seed_list, space)
+    elif sample_n is not None:
+        plan = plans.sampled(block_list, sample_n, seed_list, build_seed, space)
+    elif plan_file is not None:
+        plan = plans.from_file(plan_file, seed_list)
+    else:
+        if top is None:
+            raise click.UsageError("--children-of needs --top K")
+        plan = plans.children_of(children_of, top, seed_list)
+    runner = RunnerConfig(backend=backend, workers=workers, device=device, models_per_gpu=models_per_gpu,
+                          ray_address=ray_address, max_retries=max_retries, data_dir=data_dir)
+    click.echo(f"plan: {plan.description}: {plan.num_cells} cells -> {len(plan)} models; "
+               f"protocol {protocol} ({proto.protocol_hash}) -> {out}", err=True)
+    summary = run_build(plan, proto, out, runner, progress=not no_progress)
+    click.echo(f"trained {summary.trained} ({summary.failed} failed), skipped {summary.skipped} already built, "
+               f"in {summary.seconds:.0f}s -> {summary.out}", err=True)
+    if summary.interrupted:
+        sys.exit(130)
+    if quick:
+        _quick_report(summary.out)
+
+
+def _parse_seeds(values: tuple[str, ...]) -> dict[int, list[int]]:
+    mapping: dict[int, list[int]] = {}
+    for value in values:
+        block, _, seeds = value.rpartition("=")
+        key = int(block) if block.strip().isdigit() else 0
+        if block and not block.strip().isdigit():
+            raise click.BadParameter(f"--seeds {value!r}: expected SEEDS or B=SEEDS")
+        mapping[key] = parse_int_range(seeds, "--seeds")
+    mapping.setdefault(0, [0])
+    return mapping
+
+
+def _quick_report(out) -> None:
+    """Print the best cells of the new table and, when search is available, a replay search."""
+    from nasbench.tables.benchmark import Benchmark
+
+    bench = Benchmark.open(out)
+    click.echo("\nbest cells (selected by val, reporting test):")
+    for row in bench.best(5):
+        click.echo(f"  val {row['val_acc']:.3f}  test {row['test_acc']:.3f}  {row['arch']}")

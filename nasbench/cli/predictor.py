@@ -1,0 +1,140 @@
+"""`nasbench predictor fit|eval|predict`: train, evaluate and apply surrogate predictors.
+
+Heavy imports (torch, xgboost, pandas) happen inside the commands so ``nasbench --help``
+stays fast.
+"""
+from __future__ import annotations
+
+import ast
+import json
+
+import click
+
+from nasbench.cli.common import Group
+
+
+def _value(text: str):
+    """A ``--param`` value: JSON / Python literal if it parses, else the string itself."""
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text)
+        except (ValueError, SyntaxError):
+            continue
+    return text
+
+
+def parse_params(items: tuple[str, ...], scoped: bool) -> dict:
+    """``KEY=VALUE`` (or ``MODEL.KEY=VALUE`` when ``scoped``) options into a dict."""
+    out: dict = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--param")
+        if scoped:
+            model, dot, name = key.partition(".")
+            if not dot or not model or not name:
+                raise click.BadParameter(f"expected MODEL.KEY=VALUE, got {item!r}", param_hint="--param")
+            out.setdefault(model, {})[name] = _value(text)
+        else:
+            out[key] = _value(text)
+    return out
+
+
+def _sizes(text: str) -> list:
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if part == "all":
+            sizes.append(None)
+        elif part.isdigit() and int(part) >= 2:
+            sizes.append(int(part))
+        else:
+            raise click.BadParameter(f"sizes must be integers >= 2 or 'all', got {part!r}",
+                                     param_hint="--sizes")
+    return sizes
+
+
+@click.group("predictor", cls=Group)
+def predictor() -> None:
+    """Fit, evaluate and apply performance predictors (lstm, mlp_ensemble, xgboost, params)."""
+
+
+@predictor.command("fit")
+@click.option("--table", "-t", required=True, help="Table folder (or its runs.parquet).")
+@click.option("--model", "-m", default="xgboost", show_default=True, help="Registered predictor name.")
+@click.option("--target", default="val_acc", show_default=True, help="Column to predict (seed mean).")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="Hyper-parameter override, repeatable (e.g. -p epochs=20).")
+@click.option("--seed", default=0, show_default=True, type=int, help="random_state of the predictor.")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
+def fit(table, model, target, params, seed, out) -> None:
+    """Fit MODEL on TABLE's architectures and save it to OUT."""
+    from nasbench.predictors import create_predictor, get_predictor_class
+    from nasbench.predictors.data import ArchData
+
+    hp = parse_params(params, scoped=False)
+    cls = get_predictor_class(model)
+    data = ArchData.from_table(table, target)
+    if "random_state" in cls._param_names():
+        hp.setdefault("random_state", seed)
+    if model == "params":
+        hp.setdefault("complexity", data.complexity_map())
+    pred = create_predictor(model, **hp).fit(data.cells, data.y)
+    pred.save(out)
+    click.echo(f"fitted {model} on {len(data)} architectures ({target}) -> {out}")
+
+
+@predictor.command("eval")
+@click.option("--table", "-t", required=True, help="Table folder (or its runs.parquet).")
+@click.option("--models", default="lstm,mlp_ensemble,xgboost", show_default=True,
+              help="Comma-separated predictor names (the params baseline is added when the table has params).")
+@click.option("--sizes", default="20,50,100,200,500,all", show_default=True,
+              help="Comma-separated train sizes; 'all' = every non-test architecture.")
+@click.option("--seeds", default=5, show_default=True, type=click.IntRange(1), help="Seeds per setting.")
+@click.option("--target", default="val_acc", show_default=True, help="Column to predict (seed mean).")
+@click.option("--test-fraction", default=0.2, show_default=True, type=float, help="Held-out test share.")
+@click.option("--top-k", default=10, show_default=True, type=click.IntRange(1), help="k of precision@k.")
+@click.option("--param", "-p", "params", multiple=True, metavar="MODEL.KEY=VALUE",
+              help="Hyper-parameter override, repeatable (e.g. -p lstm.epochs=20).")
+@click.option("--no-extrapolation", is_flag=True, help="Skip the b -> b+1 protocol.")
+@click.option("--no-baseline", is_flag=True, help="Skip the params baseline.")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Report folder.")
+def evaluate(table, models, sizes, seeds, target, test_fraction, top_k, params, no_extrapolation,
+             no_baseline, out) -> None:
+    """Train-size sweep, b -> b+1 and calibration on TABLE; writes Parquet, plots, README."""
+    from nasbench.predictors.evaluate import run_evaluation
+
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    if not names:
+        raise click.BadParameter("give at least one model", param_hint="--models")
+    frames = run_evaluation(table, names, out, sizes=_sizes(sizes), seeds=seeds, target=target,
+                            hparams=parse_params(params, scoped=True), test_fraction=test_fraction,
+                            top_k=top_k, extrapolation=not no_extrapolation,
+                            include_baseline=not no_baseline)
+    summary = frames["summary"]
+    for row in summary.itertuples(index=False):
+        where = (f"n={int(row.train_size)}" if row.protocol == "train_size"
+                 else f"<={int(row.train_blocks)}->{int(row.test_blocks)}")
+        click.echo(f"{row.protocol:13s} {row.predictor:13s} {where:10s} "
+                   f"kendall_tau={row.kendall_tau_mean:.3f}±{0 if row.n_runs < 2 else row.kendall_tau_std:.3f}")
+    click.echo(f"report: {out}/README.md")
+
+
+
+@predictor.command("predict")
+@click.option("--model", "-m", required=True, type=click.Path(dir_okay=False), help="Saved model file.")
+@click.option("--arch", "-a", "archs", multiple=True, required=True, help="Architecture, repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of tab-separated text.")
+def predict(model, archs, as_json) -> None:
+    """Print MODEL's prediction for each --arch (value, then the canonical arch)."""
+    from nasbench.predictors import load_predictor
+    from nasbench.predictors.encoding import as_cells
+
+    pred = load_predictor(model)
+    cells = as_cells(archs, "--arch")
+    for cell, value in zip(cells, pred.predict(cells)):
+        if as_json:
+            click.echo(json.dumps({"arch": cell.canonical_string, "arch_hash": cell.arch_hash,
+                                   "prediction": float(value)}))
+        else:
+            click.echo(f"{value:.6f}\t{cell.canonical_string}")

@@ -1,0 +1,50 @@
+"""One PNAS cell as an ``nn.Module`` (the block DAG over the two cell inputs)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nasbench.model.ops import FactorizedReduce, ReLUConvBN, build_op
+from nasbench.space.cell import Cell
+from nasbench.space.ops import OPS_SORTED
+
+
+class CellModule(nn.Module):
+    """A PNAS cell: preprocess inputs, run the blocks, concatenate ALL block outputs.
+
+    Preprocessing (TF-slim reference): c-1 always gets ReLU-1x1-BN to ``channels``; c-2 gets a
+    factorized reduction if its resolution is twice c-1's, ReLU-1x1-BN if only its channel
+    count differs, and is used as it is otherwise (also when there is no c-2: then it is the
+    raw c-1, as in the first cell after the stem). With ``stride=2`` only ops that read a
+    cell input stride. Output channels: ``channels * num_blocks``.
+    """
+
+    def __init__(self, cell: Cell, c_prev_prev: int, c_prev: int, channels: int, stride: int,
+                 reduce_prev_prev: bool, prev_prev_is_raw: bool = False):
+        super().__init__()
+        self.stride = stride
+        self.preprocess1 = ReLUConvBN(c_prev, channels, 1)
+        if reduce_prev_prev:
+            self.preprocess0: nn.Module = FactorizedReduce(c_prev_prev, channels)
+            c0 = self.preprocess0.out_channels
+        elif c_prev_prev != channels and not prev_prev_is_raw:
+            self.preprocess0 = ReLUConvBN(c_prev_prev, channels, 1)
+            c0 = channels
+        else:
+            self.preprocess0 = nn.Identity()
+            c0 = c_prev_prev
+        in_channels = [c0, channels] + [channels] * cell.num_blocks
+        self.inputs: list[tuple[int, int]] = []
+        ops = []
+        for block in cell.blocks:
+            for op, inp in block:
+                ops.append(build_op(OPS_SORTED[op], in_channels[inp], channels, stride if inp < 2 else 1))
+            self.inputs.append((block[0][1], block[1][1]))
+        self.ops = nn.ModuleList(ops)
+        self.out_channels = channels * cell.num_blocks
+
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
+        states = [self.preprocess0(s0), self.preprocess1(s1)]
+        for k, (i1, i2) in enumerate(self.inputs):
+            states.append(self.ops[2 * k](states[i1]) + self.ops[2 * k + 1](states[i2]))
+        return torch.cat(states[2:], dim=1)

@@ -1,0 +1,133 @@
+"""TABLE.md, the datasheet of a table, and the same figures as a dict (``nasbench info``).
+
+Figures: protocol, rebuild command, counts per num_blocks and seed, status counts,
+val/test accuracy summary per num_blocks over ok runs, the best cells by mean val
+accuracy with their mean test accuracy, and seed-to-seed rank correlation: for every pair
+of seeds, Spearman's rho of ``val_acc`` (and ``val_loss``) over the archs with an ok run
+for both seeds (at least 3), averaged over the pairs.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from nasbench.tables import schema as S
+
+
+def _bench(table):
+    from nasbench.tables.benchmark import Benchmark
+
+    return table if isinstance(table, Benchmark) else Benchmark.open(table)
+
+
+def _stats(values: np.ndarray) -> dict:
+    if not len(values):
+        return {"n": 0, "mean": None, "std": None, "min": None, "max": None}
+    return {"n": int(len(values)), "mean": float(np.mean(values)),
+            "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+            "min": float(np.min(values)), "max": float(np.max(values))}
+
+
+def seed_correlation(runs, metric: str) -> dict:
+    """Mean pairwise Spearman rho of ``metric`` between seeds over shared ok archs."""
+    from scipy.stats import spearmanr
+
+    ok = runs[runs["status"] == "ok"]
+    wide = ok.pivot(index="arch_hash", columns="seed", values=metric)
+    rhos = []
+    for a, b in itertools.combinations(wide.columns, 2):
+        pair = wide[[a, b]].dropna()
+        if len(pair) >= 3:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rho = spearmanr(pair[a], pair[b]).statistic
+            if np.isfinite(rho):
+                rhos.append(float(rho))
+    multi = int((wide.notna().sum(axis=1) >= 2).sum()) if len(wide.columns) else 0
+    return {"rho": float(np.mean(rhos)) if rhos else None, "pairs": len(rhos), "archs": multi}
+
+
+def table_summary(table, command: str | None = None, top: int = 10) -> dict:
+    """The datasheet figures of a table (a path or an open Benchmark) as plain data."""
+    bench = _bench(table)
+    runs = bench.runs
+    ok = runs[runs["status"] == "ok"]
+    counts, accuracy = {}, {}
+    for b in bench.num_blocks:
+        part = runs[runs["num_blocks"] == b]
+        counts[b] = {"archs": int(part["arch_hash"].nunique()),
+                     "runs_per_seed": {int(s): int(n) for s, n in
+                                       part.groupby("seed").size().items()}}
+        okb = ok[ok["num_blocks"] == b]
+        accuracy[b] = {m: _stats(okb[m].to_numpy(dtype=float)) for m in ("val_acc", "test_acc")}
+    return {
+        "path": str(bench.path),
+        "schema_version": bench.metadata.schema_version,
+        "protocol_hash": bench.metadata.protocol_hash,
+        "protocol": bench.protocol,
+        "provenance": bench.provenance,
+        "command": command or bench.provenance.get("command"),
+        "archs": len(bench), "runs": int(len(runs)),
+        "curve_rows": int(bench.arrow_curves.num_rows),
+        "epochs": bench.epochs, "seeds": bench.seeds,
+        "counts": counts,
+        "status": {s: int((runs["status"] == s).sum()) for s in S.STATUSES},
+        "accuracy": accuracy,
+        "best": bench.best(top, by="val_acc", report="test_acc"),
+        "seed_correlation": {m: seed_correlation(runs, m) for m in ("val_acc", "val_loss")},
+    }
+
+
+def _num(x) -> str:
+    return "-" if x is None else f"{x:.4f}"
+
+
+def render(summary: dict) -> str:
+    """The datasheet as Markdown."""
+    lines = [f"# nasbench table `{Path(summary['path']).name}`", "",
+             f"schema_version {summary['schema_version']}, protocol_hash "
+             f"`{summary['protocol_hash']}`: {summary['archs']} archs, {summary['runs']} runs, "
+             f"{summary['curve_rows']} curve rows, {summary['epochs']} epochs, "
+             f"seeds {summary['seeds']}.", "",
+             "## Protocol", "", "```json", json.dumps(summary["protocol"], indent=2,
+                                                       sort_keys=True), "```", "",
+             "## Rebuild", "", "```", summary["command"] or "(command not recorded)", "```", "",
+             "Provenance:", "", "```json",
+             json.dumps(summary["provenance"], indent=2, sort_keys=True), "```", "",
+             "## Counts", "", "| blocks | archs | runs per seed |", "|---|---|---|"]
+    for b, c in summary["counts"].items():
+        per = ", ".join(f"seed {s}: {n}" for s, n in c["runs_per_seed"].items())
+        lines.append(f"| {b} | {c['archs']} | {per} |")
+    lines += ["", "Status: " + ", ".join(f"{s} {n}" for s, n in summary["status"].items()), "",
+              "## Accuracy (ok runs)", "",
+              "| blocks | metric | n | mean | std | min | max |", "|---|---|---|---|---|---|---|"]
+    for b, per in summary["accuracy"].items():
+        for m, st in per.items():
+            lines.append(f"| {b} | {m} | {st['n']} | {_num(st['mean'])} | {_num(st['std'])} "
+                         f"| {_num(st['min'])} | {_num(st['max'])} |")
+    lines += ["", "## Best cells (selected by mean val_acc, reporting mean test_acc)", "",
+              "| rank | blocks | val_acc | test_acc | seeds | arch |", "|---|---|---|---|---|---|"]
+    for r in summary["best"]:
+        lines.append(f"| {r['rank']} | {r['num_blocks']} | {_num(r['val_acc'])} | "
+                     f"{_num(r['test_acc'])} | {r['seeds']} | `{r['arch']}` |")
+    lines += ["", "## Seed-to-seed rank correlation", "",
+              "Mean pairwise Spearman rho between seeds over archs with an ok run for both.", ""]
+    for m, c in summary["seed_correlation"].items():
+        lines.append(f"- {m}: rho {_num(c['rho'])} ({c['pairs']} seed pair(s), "
+                     f"{c['archs']} archs with >= 2 seeds)")
+    return "\n".join(lines) + "\n"
+
+
+def write_datasheet(path: str | os.PathLike, command: str | None = None) -> Path:
+    """Write ``<table>/TABLE.md`` atomically and return its path."""
+    from nasbench.tables.io import atomic_write_text, table_dir
+
+    folder = table_dir(path)
+    out = folder / S.DATASHEET_FILE
+    atomic_write_text(render(table_summary(folder, command)), out)
+    return out
