@@ -4,7 +4,7 @@ Cells come from ``pnas.sample`` over b = 1..5 (equal shares); the target is a kn
 of the ops (mean op weight + noise), so the held-out Kendall tau is printed as a sanity check.
 Target: XGBoost fit <= ~10 s on 2 cores. Run:
 
-    python benchmarks/predictor_speed.py [--rows 5000] [--threads 2] [--models lstm,xgboost]
+    python benchmarks/predictor_speed.py [--rows 5000] [--threads 1] [--models lstm,xgboost]
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--test-rows", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=2, help="torch and xgboost threads")
+    parser.add_argument("--threads", type=int, default=1, help="torch and xgboost threads")
     parser.add_argument("--models", default="xgboost,lstm,mlp_ensemble,params")
     args = parser.parse_args()
 

@@ -3,9 +3,10 @@
 The loop reads top to bottom: build the net from the seed, then per epoch shuffle, augment
 on the device, SGD steps with a per-step warmup+cosine learning rate, recompute BN
 statistics, evaluate val and test. The whole dataset lives as tensors on the device (no
-DataLoader), so the job costs what the network costs. On CPU it uses one thread (a pool of
-processes fills the cores) and is bit-for-bit deterministic for a fixed (cell, protocol,
-seed); on CUDA it runs channels_last under bf16 autocast when the protocol asks for bf16.
+DataLoader), so the job costs what the network costs. It runs channels_last everywhere (on
+CPU that is oneDNN's fast path for the depthwise convs of separable ops). On CPU it uses one
+thread (a pool of processes fills the cores) and is bit-for-bit deterministic for a fixed
+(cell, protocol, seed); on CUDA it runs under bf16 autocast when the protocol asks for bf16.
 A NaN/inf loss ends the run early with status ``diverged``; it does not raise.
 """
 from __future__ import annotations
@@ -126,7 +127,7 @@ def train(cell: Cell | str, protocol: Protocol, seed: int, device: str = "cpu",
         return torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16)
 
     data = data_for(protocol, data_dir, str(device))
-    memory_format = torch.channels_last if on_cuda else torch.contiguous_format
+    memory_format = torch.channels_last  # also on CPU: oneDNN's depthwise convs are ~2.5x faster
     train_x = data.train_x.contiguous(memory_format=memory_format)
 
     # --- model: initialised from the seed alone

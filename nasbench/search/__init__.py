@@ -1,1 +1,19 @@
-"""nasbench.search"""
+"""nasbench.search: random, PNAS (progressive SMBO), RL (REINFORCE controller) and
+regularized evolution over the PNAS cell space; Replay / Live evaluators; a harness that
+runs many seeds and compares algorithms.
+
+    from nasbench.search import Budget, ReplayEvaluator, get_algorithm
+    traj = get_algorithm("pnas").run(ReplayEvaluator("table/", miss="restrict"),
+                                     Budget(models=500), seed=0, K=64, Bmax=3)
+    traj.to_frame()
+
+Adding an algorithm is one module with an ``@register(name)`` body plus one import here.
+"""
+from nasbench.search.base import (ALGORITHMS, Algorithm, Budget, BudgetExhausted, EvalResult,
+                                  Evaluator, SearchContext, Trajectory, get_algorithm, register)
+from nasbench.search.evaluators import LiveEvaluator, ReplayEvaluator, SyntheticEvaluator
+from nasbench.search import evolution, pnas, random_search, rl  # noqa: F401 - registers them
+
+__all__ = ["ALGORITHMS", "Algorithm", "Budget", "BudgetExhausted", "EvalResult", "Evaluator",
+           "LiveEvaluator", "ReplayEvaluator", "SearchContext", "SyntheticEvaluator",
+           "Trajectory", "get_algorithm", "register"]

@@ -23,8 +23,8 @@ from nasbench.space.ops import OP_RANK, OPS_SORTED, resolve_op
 Operand = tuple[int, int]  # (op code, input index)
 Block = tuple[Operand, Operand]
 
-MAX_BLOCKS = 16
-_OPERAND_RE = re.compile(r"^([A-Za-z0-9_]+)@([0-9]+)$")
+MAX_BLOCKS = 8  # inputs stay single digits, so tuple order == string order
+_OPERAND_RE = re.compile(r"([A-Za-z0-9_]+)@([0-9]+)")
 
 
 def _sorted_block(a: Operand, b: Operand) -> Block:
@@ -60,17 +60,17 @@ class Cell:
             text = arch.strip()
             if text.startswith("["):
                 return cls._parse_genotype_text(text)
-            return cls._parse_string(text)
+            return cls._parse_string(text, offset=len(arch) - len(arch.lstrip()))
         if isinstance(arch, (list, tuple)):
             return cls._from_pairs(arch)
         raise ValueError(f"cannot parse an architecture from {type(arch).__name__}")
 
     @classmethod
-    def _parse_string(cls, text: str) -> "Cell":
+    def _parse_string(cls, text: str, offset: int = 0) -> "Cell":
         if not text:
             raise ValueError("empty architecture string")
         blocks = []
-        pos = 0
+        pos = offset
         for k, block_text in enumerate(text.split(","), start=1):
             operands = block_text.split("+")
             if len(operands) != 2:
@@ -90,7 +90,7 @@ class Cell:
     def _parse_genotype_text(cls, text: str) -> "Cell":
         try:
             value = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
             raise ValueError(f"bad genotype list at position 0: {exc}") from None
         if not isinstance(value, (list, tuple)):
             raise ValueError("a genotype must be a list of (op, input) pairs")
@@ -178,7 +178,7 @@ def _check_operand(op_token: str, inp: int, k: int, where: str) -> Operand:
 
 
 def _parse_operand(text: str, k: int, pos: int) -> Operand:
-    match = _OPERAND_RE.match(text)
+    match = _OPERAND_RE.fullmatch(text)
     if not match:
         raise ValueError(f"bad token {text!r} at position {pos} (block {k}): expected 'op@input'")
     op_token, inp_text = match.groups()

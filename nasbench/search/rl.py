@@ -1,0 +1,172 @@
+"""``rl``: a NASNet-style LSTM controller trained with REINFORCE (Zoph et al., 2018).
+
+The controller (torch) emits, per block k = 1..B, four decisions in NASNet's order:
+``in1, in2, op1, op2``; inputs are masked to the legal range 0..k (0, 1 = cell inputs,
+j >= 2 = block j-1), so every sampled cell is valid. With a B range the first decision is
+the number of blocks. Each step feeds the embedding of the previous decision into one
+LSTM cell; separate linear heads score inputs, ops and block counts. Parameters start
+uniform in [-0.1, 0.1] (NASNet) from a generator seeded by the run's rng, so a replay
+run is deterministic on CPU.
+
+Training: ``batch_size`` cells are sampled, evaluated (reward = val_acc; NaN -> 0), and
+one Adam step minimises ``-mean((R - baseline) * log p(cell)) - entropy_weight * mean(H)``;
+the baseline is an exponential moving average of the batch mean reward
+(``b <- decay * b + (1 - decay) * mean R``, started at the first batch's mean).
+Restricted replay: a sampled cell outside the table is re-drawn (the policy is
+conditioned on the table); after ``max_redraws`` misses in a row, ValueError.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from nasbench.search.base import SearchContext, parse_blocks, register, resolve_blocks
+from nasbench.space.ops import OPS_SORTED
+
+NUM_OPS = len(OPS_SORTED)
+
+
+def _controller_class():
+    import torch
+    from torch import nn
+
+    class Controller(nn.Module):
+        """LSTM policy over (number of blocks,) then (in1, in2, op1, op2) per block."""
+
+        def __init__(self, blocks: tuple[int, ...], hidden: int = 64):
+            super().__init__()
+            self.blocks = blocks
+            self.bmax = max(blocks)
+            self.n_inputs = self.bmax + 1
+            # vocabulary: start, inputs 0..bmax, ops, block-count choices
+            self.embed = nn.Embedding(1 + self.n_inputs + NUM_OPS + len(blocks), hidden)
+            self.cell = nn.LSTMCell(hidden, hidden)
+            self.input_head = nn.Linear(hidden, self.n_inputs)
+            self.op_head = nn.Linear(hidden, NUM_OPS)
+            self.b_head = nn.Linear(hidden, len(blocks))
+
+        def steps(self):
+            """(kind, k) per decision; kind 'b', 'in' or 'op'; k is the 1-based block."""
+            out = [("b", 0)] if len(self.blocks) > 1 else []
+            for k in range(1, self.bmax + 1):
+                out += [("in", k), ("in", k), ("op", k), ("op", k)]
+            return out
+
+        def forward(self, n: int, actions=None, gen=None):
+            """Sample ``n`` decision sequences (``actions=None``) or score given ones.
+            Returns (actions [n, steps], log_prob [n], entropy [n])."""
+            h = torch.zeros(n, self.cell.hidden_size)
+            c = torch.zeros_like(h)
+            x = self.embed(torch.zeros(n, dtype=torch.long))
+            logp = torch.zeros(n)
+            ent = torch.zeros(n)
+            nb = torch.full((n,), self.blocks[0], dtype=torch.long)
+            taken = []
+            blocks_t = torch.tensor(self.blocks)
+            for j, (kind, k) in enumerate(self.steps()):
+                h, c = self.cell(x, (h, c))
+                if kind == "b":
+                    logits, offset = self.b_head(h), 1 + self.n_inputs + NUM_OPS
+                elif kind == "in":
+                    logits = self.input_head(h).masked_fill(
+                        torch.arange(self.n_inputs) > k, float("-inf"))
+                    offset = 1
+                else:
+                    logits, offset = self.op_head(h), 1 + self.n_inputs
+                dist = torch.distributions.Categorical(logits=logits)
+                if actions is None:
+                    a = torch.multinomial(dist.probs, 1, generator=gen).squeeze(1)
+                else:
+                    a = actions[:, j]
+                active = torch.ones(n) if kind == "b" else (nb >= k).float()
+                logp = logp + dist.log_prob(a) * active
+                ent = ent + dist.entropy() * active
+                if kind == "b":
+                    nb = blocks_t[a]
+                taken.append(a)
+                x = self.embed(a + offset)
+            return torch.stack(taken, 1), logp, ent
+
+        def decode(self, actions) -> list[tuple]:
+            """Decision rows -> block tuples ((op1, in1), (op2, in2)) of the chosen B."""
+            out = []
+            for row in actions.tolist():
+                j = 0
+                b = self.blocks[0]
+                if len(self.blocks) > 1:
+                    b, j = self.blocks[row[0]], 1
+                blocks = []
+                for _ in range(b):
+                    in1, in2, op1, op2 = row[j:j + 4]
+                    blocks.append(((op1, in1), (op2, in2)))
+                    j += 4
+                out.append(tuple(blocks))
+            return out
+
+    return Controller
+
+
+def make_controller(blocks, hidden: int = 64, seed: int = 0):
+    """A controller with parameters uniform in [-0.1, 0.1] drawn from ``seed``."""
+    import torch
+
+    ctrl = _controller_class()(parse_blocks(blocks), hidden)
+    gen = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for p in ctrl.parameters():
+            p.copy_(torch.rand(p.shape, generator=gen) * 0.2 - 0.1)
+    return ctrl
+
+
+def sample_cells(ctrl, n: int, gen):
+    """``n`` sampled (actions, cells) from the controller, without gradients."""
+    import torch
+
+    from nasbench.space import Cell
+
+    with torch.no_grad():
+        actions, _, _ = ctrl(n, gen=gen)
+    return actions, [Cell(b) for b in ctrl.decode(actions)]
+
+
+@register("rl")
+def rl_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, batch_size: int = 8,
+              lr: float = 0.01, hidden: int = 64, entropy_weight: float = 1e-3,
+              baseline_decay: float = 0.9, max_redraws: int = 10_000) -> None:
+    """REINFORCE with an EMA baseline and an entropy bonus; see the module docstring."""
+    import torch
+
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if not 0 <= baseline_decay < 1:
+        raise ValueError(f"baseline_decay must be in [0, 1), got {baseline_decay}")
+    blocks = resolve_blocks(ctx, blocks)
+    restricted = ctx.pool(blocks) is not None  # also: ValueError if the table has none
+    ctrl = make_controller(blocks, hidden, int(rng.integers(2**62)))
+    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    opt = torch.optim.Adam(ctrl.parameters(), lr=lr)
+    baseline = None
+    while True:
+        kept, misses = [], 0
+        while len(kept) < batch_size:
+            actions, cells = sample_cells(ctrl, batch_size, gen)
+            for a, cell in zip(actions, cells):
+                if len(kept) < batch_size and (not restricted or ctx.contains(cell)):
+                    kept.append((a, cell))
+                    misses = 0
+                elif restricted and len(kept) < batch_size:
+                    misses += 1
+                    if misses >= max_redraws:
+                        raise ValueError(f"the RL controller drew {misses} cells in a row that the "
+                                         "table does not hold; use miss='surrogate' or a denser table")
+        rewards = []
+        for _, cell in kept:
+            r = ctx.evaluate(cell).val_acc
+            rewards.append(r if np.isfinite(r) else 0.0)
+        R = torch.tensor(rewards, dtype=torch.float32)
+        baseline = float(R.mean()) if baseline is None else baseline
+        _, logp, ent = ctrl(len(kept), actions=torch.stack([a for a, _ in kept]))
+        loss = -((R - baseline) * logp).mean() - entropy_weight * ent.mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        baseline = baseline_decay * baseline + (1 - baseline_decay) * float(R.mean())
