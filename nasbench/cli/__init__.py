@@ -19,6 +19,7 @@ COMMANDS = [
     ("nasbench.cli.query", "query"),
     ("nasbench.cli.query", "table"),
     ("nasbench.cli.predictor", "predictor"),
+    ("nasbench.cli.search", "search"),
     ("nasbench.cli.analyze", "analyze"),
     ("nasbench.cli.space", "space"),
     ("nasbench.cli.model", "model"),

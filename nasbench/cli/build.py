@@ -89,10 +89,19 @@ def _parse_seeds(values: tuple[str, ...]) -> dict[int, list[int]]:
 
 
 def _quick_report(out) -> None:
-    """Print the best cells of the new table and, when search is available, a replay search."""
+    """Print the best cells of the new table, then replay two searches against it."""
+    from nasbench.search import Budget, ReplayEvaluator, get_algorithm
     from nasbench.tables.benchmark import Benchmark
 
     bench = Benchmark.open(out)
     click.echo("\nbest cells (selected by val, reporting test):")
     for row in bench.best(5):
         click.echo(f"  val {row['val_acc']:.3f}  test {row['test_acc']:.3f}  {row['arch']}")
+    budget = max(2, len(bench) // 2)
+    click.echo(f"\nreplay search on this table (miss=restrict, {budget} models, simulated clock):")
+    for name in ("random", "evolution"):
+        options = {"population": max(2, budget // 3), "sample": 2} if name == "evolution" else {}
+        evaluator = ReplayEvaluator(out, miss="restrict")
+        traj = get_algorithm(name).run(evaluator, Budget(models=budget), seed=0, **options)
+        click.echo(f"  {name:<10} best val {traj.best_val:.3f} -> test {traj.best_test:.3f} "
+                   f"after {len(traj)} models, {evaluator.elapsed:.0f} simulated seconds")

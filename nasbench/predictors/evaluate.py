@@ -196,5 +196,6 @@ def run_evaluation(source, models: Sequence[str], out_dir: str | os.PathLike | N
             frame.to_parquet(os.path.join(out_dir, f"{key}.parquet"), index=False)
         write_report(out_dir, frames, dict(target=target, models=list(models), seeds=seeds,
                                            test_fraction=test_fraction, split_seed=split_seed,
-                                           top_k=top_k, n_archs=len(data)))
+                                           top_k=top_k, n_archs=len(data),
+                                           hparams=dict(hparams or {})))
     return frames

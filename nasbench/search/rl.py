@@ -3,7 +3,8 @@
 The controller (torch) emits, per block k = 1..B, four decisions in NASNet's order:
 ``in1, in2, op1, op2``; inputs are masked to the legal range 0..k (0, 1 = cell inputs,
 j >= 2 = block j-1), so every sampled cell is valid. With a B range the first decision is
-the number of blocks. Each step feeds the embedding of the previous decision into one
+the number of blocks (``blocks=None``: the whole space -- the table's block counts when
+restricted, else 1..5). Each step feeds the embedding of the previous decision into one
 LSTM cell; separate linear heads score inputs, ops and block counts. Parameters start
 uniform in [-0.1, 0.1] (NASNet) from a generator seeded by the run's rng, so a replay
 run is deterministic on CPU.

@@ -1,0 +1,195 @@
+"""`nasbench search run|compare`: run one search (replay or live) or compare algorithms.
+
+Heavy imports happen inside the commands so ``nasbench --help`` stays fast.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import shlex
+import sys
+
+import click
+
+from nasbench.cli.common import Group
+
+
+def _value(text: str):
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text)
+        except (ValueError, SyntaxError):
+            continue
+    return text
+
+
+def _params(items, scoped: bool) -> dict:
+    out: dict = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--param")
+        if scoped:
+            algo, dot, name = key.partition(".")
+            if not dot or not algo or not name:
+                raise click.BadParameter(f"expected ALGORITHM.KEY=VALUE, got {item!r}",
+                                         param_hint="--param")
+            out.setdefault(algo, {})[name] = _value(text)
+        else:
+            out[key] = _value(text)
+    return out
+
+
+def _seed_policy(text: str):
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def _budget(models, seconds):
+    from nasbench.search import Budget
+
+    return Budget(models=models, seconds=seconds)
+
+
+def _surrogate(table, miss, path, model):
+    """A fitted TableSurrogate for miss='surrogate' (loaded from PATH, else fitted on TABLE)."""
+    if miss != "surrogate":
+        if path:
+            raise ValueError("--surrogate only applies with --miss surrogate")
+        return None
+    from nasbench.predictors.surrogate import TableSurrogate
+
+    if path:
+        return TableSurrogate.load(path)
+    click.echo(f"fitting a {model} TableSurrogate on {table} ...", err=True)
+    return TableSurrogate(model).fit(table)
+
+
+def _command() -> str:
+    return " ".join(shlex.quote(a) for a in ["nasbench", *sys.argv[1:]])
+
+
+@click.group("search", cls=Group)
+def search() -> None:
+    """Run NAS algorithms (random, evolution, rl, pnas) in replay or live, and compare them."""
+
+
+_common = [
+    click.option("--budget-models", type=int, default=None, help="Stop after N evaluations."),
+    click.option("--budget-seconds", type=float, default=None,
+                 help="Stop once the evaluator clock passes S seconds (simulated in replay)."),
+    click.option("--miss", type=click.Choice(["restrict", "surrogate", "error"]), default="restrict",
+                 show_default=True, help="Replay: cells missing from the table."),
+    click.option("--seed-policy", default="mean", show_default=True,
+                 help="Replay: 'mean' over seeds, 'random' (one seed per call) or a seed number."),
+    click.option("--surrogate", "surrogate_path", type=click.Path(dir_okay=False), default=None,
+                 help="--miss surrogate: a saved TableSurrogate (default: fit one on the table)."),
+    click.option("--surrogate-model", default="xgboost", show_default=True,
+                 help="--miss surrogate: predictor to fit when --surrogate is not given."),
+]
+
+
+def common(f):
+    for option in reversed(_common):
+        f = option(f)
+    return f
+
+
+@search.command("run")
+@click.option("--algorithm", "-a", required=True, help="random, evolution, rl or pnas.")
+@click.option("--table", "-t", default=None, help="Replay: the table folder.")
+@common
+@click.option("--seed", default=0, show_default=True, type=int, help="Search seed.")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="Algorithm option, repeatable (e.g. -p K=64 -p Bmax=3).")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="Trajectory Parquet file to write.")
+@click.option("--live", is_flag=True, help="Train every cell for real (cached in --out-table).")
+@click.option("--protocol", default="digits-quick", show_default=True,
+              help="Live: protocol preset or JSON file.")
+@click.option("--epochs", type=int, default=None, help="Live: override the protocol's epochs.")
+@click.option("--out-table", type=click.Path(file_okay=False), default=None,
+              help="Live: builder folder that caches every trained model (a table after the run).")
+@click.option("--device", default="cpu", show_default=True, help="Live: cpu, cuda or cuda:N.")
+@click.option("--train-seed", default=0, show_default=True, type=int, help="Live: training seed.")
+@click.option("--data-dir", default=None, help="Live: dataset folder.")
+def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surrogate_path,
+        surrogate_model, seed, params, out, live, protocol, epochs, out_table, device, train_seed,
+        data_dir) -> None:
+    """Run one search and write its trajectory to OUT."""
+    from nasbench.search import LiveEvaluator, ReplayEvaluator, get_algorithm
+
+    algo = get_algorithm(algorithm)
+    options = _params(params, scoped=False)
+    budget = _budget(budget_models, budget_seconds)
+    if live:
+        if not out_table:
+            raise ValueError("--live needs --out-table DIR (where trained models are cached)")
+        from nasbench.builder.protocol import get_protocol
+
+        proto = get_protocol(protocol)
+        if epochs is not None:
+            proto = proto.replace(epochs=epochs)
+        evaluator = LiveEvaluator(proto, out_table, device=device, seed=train_seed,
+                                  data_dir=data_dir, command=_command())
+    else:
+        if not table:
+            raise ValueError("replay needs --table TABLE (or use --live)")
+        evaluator = ReplayEvaluator(table, seed_policy=_seed_policy(seed_policy), miss=miss,
+                                    surrogate=_surrogate(table, miss, surrogate_path, surrogate_model),
+                                    rng=seed)
+    try:
+        traj = algo.run(evaluator, budget, seed, **options)
+    except KeyboardInterrupt as exc:
+        traj = getattr(exc, "trajectory", None)
+        if traj is not None and len(traj):
+            traj.to_parquet(out)
+        click.echo(f"interrupted: {len(traj) if traj else 0} evaluations saved to {out}"
+                   + (f"; every finished model is in {out_table}" if live else ""), err=True)
+        sys.exit(130)
+    finally:
+        if live and not evaluator.closed:
+            evaluator.close()
+    traj.to_parquet(out)
+    click.echo(f"{algorithm}: {len(traj)} evaluations, {traj.elapsed / 3600:.3f} h "
+               f"{'wall-clock' if live else 'simulated'}; best val {traj.best_val:.4f} "
+               f"(test {traj.best_test:.4f}): {traj.best_arch}")
+    if live:
+        click.echo(f"trained {evaluator.n_trained}, reused {evaluator.n_cached}; table {out_table}")
+    click.echo(f"wrote {out}")
+
+
+@search.command("compare")
+@click.option("--table", "-t", required=True, help="The table folder.")
+@click.option("--algorithms", default="random,evolution,rl,pnas", show_default=True,
+              help="Comma-separated algorithm names.")
+@click.option("--seeds", default=20, show_default=True, type=int, help="Seeds 0..N-1 per algorithm.")
+@common
+@click.option("--param", "-p", "params", multiple=True, metavar="ALGORITHM.KEY=VALUE",
+              help="Algorithm option, repeatable (e.g. -p pnas.K=64).")
+@click.option("--target", type=float, default=None,
+              help="Val accuracy to reach (default: rl's mean final best val).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+def compare(table, algorithms, seeds, budget_models, budget_seconds, miss, seed_policy,
+            surrogate_path, surrogate_model, params, target, workers, out) -> None:
+    """Run every algorithm with SEEDS seeds in replay; write plots, summary and README to OUT."""
+    from pathlib import Path
+
+    from nasbench.search import harness
+
+    names = [a.strip() for a in algorithms.split(",") if a.strip()]
+    if seeds < 1:
+        raise ValueError(f"--seeds must be >= 1, got {seeds}")
+    budget = _budget(budget_models, budget_seconds)
+    surrogate = _surrogate(table, miss, surrogate_path, surrogate_model)
+    if surrogate is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        surrogate_path = str(Path(out) / "surrogate.npz")
+        surrogate.save(surrogate_path)
+    readme = harness.compare(table, names, seeds, budget, out, _params(params, scoped=True),
+                             target, _seed_policy(seed_policy), miss, surrogate_path, workers,
+                             command=_command())
+    for line in Path(readme).read_text().splitlines():
+        if line.startswith("|"):
+            click.echo(line)
+    click.echo(f"wrote {readme}")

@@ -1,0 +1,259 @@
+"""Run algorithms x seeds in replay, store every trajectory, summarise and compare.
+
+* :func:`run_many`: one replay run per (algorithm, seed) in spawn-context worker processes
+  (the worker :func:`run_job` is a module-level function; each worker loads the table once
+  and keeps torch at one thread); returns one DataFrame (columns ``algorithm``, ``seed`` and
+  the :class:`~nasbench.search.base.Trajectory` columns), sorted by (algorithm, seed, index)
+  -- identical for any number of workers.
+* :func:`anytime`: per algorithm, mean and 95% confidence band (t interval of the mean over
+  seeds) of the test accuracy of the val-selected best, on a grid of models trained or of
+  simulated GPU-hours (a run contributes from its first evaluation on).
+* :func:`summary`: models (and GPU-hours) needed to reach a target val accuracy, with
+  bootstrap 95% CIs over seeds; ``target=None`` means RL's mean final best val (or, without
+  ``rl``, the lowest mean final best val of the algorithms). A run that never reaches the
+  target counts with all its models (a lower bound: the count of such runs is reported).
+* :func:`compare`: all of it into ``out/``: trajectories.parquet, summary.csv, plots,
+  README.md.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nasbench.search.base import COLUMNS, Budget, get_algorithm
+
+_TABLES: dict = {}  # per process: table path -> Benchmark
+_SURROGATES: dict = {}
+
+
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def run_job(job: dict) -> pd.DataFrame:
+    """One replay run; ``job``: table, algorithm, seed, budget (dict), options, seed_policy,
+    miss, surrogate (a saved TableSurrogate path or None). Importable by spawn workers."""
+    from nasbench.search.evaluators import ReplayEvaluator
+    from nasbench.tables import Benchmark
+
+    table = str(job["table"])
+    if table not in _TABLES:
+        _TABLES[table] = Benchmark.open(table)
+    surrogate = None
+    if job.get("surrogate"):
+        from nasbench.predictors.surrogate import TableSurrogate
+
+        path = str(job["surrogate"])
+        surrogate = _SURROGATES.get(path) or _SURROGATES.setdefault(path, TableSurrogate.load(path))
+    ev = ReplayEvaluator(_TABLES[table], seed_policy=job.get("seed_policy", "mean"),
+                         miss=job.get("miss", "restrict"), surrogate=surrogate, rng=job["seed"])
+    traj = get_algorithm(job["algorithm"]).run(ev, Budget(**job["budget"]), job["seed"],
+                                               **job.get("options", {}))
+    frame = traj.to_frame()
+    frame.insert(0, "seed", int(job["seed"]))
+    frame.insert(0, "algorithm", job["algorithm"])
+    return frame
+
+
+def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = None,
+             seed_policy="mean", miss: str = "restrict", surrogate=None,
+             workers: int | None = None) -> pd.DataFrame:
+    """Every (algorithm, seed) run; ``seeds`` is a count or a list; ``options`` maps an
+    algorithm name to its options; ``surrogate`` (miss='surrogate') is a fitted
+    TableSurrogate's saved path."""
+    algorithms = [algorithms] if isinstance(algorithms, str) else list(algorithms)
+    seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else list(seeds)
+    if not algorithms or not seeds:
+        raise ValueError("need at least one algorithm and one seed")
+    options = dict(options or {})
+    for name in algorithms:
+        algo = get_algorithm(name)  # unknown names fail here, before any work
+        unknown = sorted(set(options.get(name, {})) - set(algo.defaults))
+        if unknown:
+            raise ValueError(f"unknown option(s) for {name}: {', '.join(unknown)}")
+        if algo.needs_budget and budget.unlimited:
+            raise ValueError(f"algorithm {name!r} needs a budget (models and/or seconds)")
+    if miss == "surrogate" and not surrogate:
+        raise ValueError("miss='surrogate' needs a fitted surrogate (a saved TableSurrogate path)")
+    jobs = [dict(table=str(Path(table).resolve()), algorithm=a, seed=s, budget=budget.to_dict(),
+                 options=options.get(a, {}), seed_policy=seed_policy, miss=miss,
+                 surrogate=str(surrogate) if surrogate else None)
+            for a in algorithms for s in seeds]
+    workers = min(len(jobs), workers if workers is not None else (os.cpu_count() or 1))
+    if workers <= 1:
+        frames = [run_job(j) for j in jobs]
+    else:
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+                                 initializer=_init_worker) as pool:
+            frames = list(pool.map(run_job, jobs))
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------- statistics
+def _runs(df: pd.DataFrame):
+    for (algo, seed), run in df.groupby(["algorithm", "seed"], sort=True):
+        yield algo, seed, run.sort_values("index")
+
+
+def anytime(df: pd.DataFrame, x: str = "models", grid=None, points: int = 200) -> pd.DataFrame:
+    """Mean and 95% band of best_test vs ``x`` ('models' or 'hours') per algorithm."""
+    from scipy import stats
+
+    if x not in ("models", "hours"):
+        raise ValueError(f"x must be 'models' or 'hours', got {x!r}")
+    col = "index" if x == "models" else "elapsed"
+    scale = 1.0 if x == "models" else 3600.0
+    if grid is None:
+        hi = float(df[col].max()) / scale if len(df) else 1.0
+        grid = (np.unique(np.linspace(1, hi, points).round()) if x == "models"
+                else np.linspace(0, hi, points))
+    grid = np.asarray(grid, dtype=float)
+    rows = []
+    for algo, group in df.groupby("algorithm", sort=True):
+        curves = []
+        for _, _, run in _runs(group):
+            xs = run[col].to_numpy(float) / scale
+            pos = np.searchsorted(xs, grid, side="right") - 1
+            best = run["best_test"].to_numpy(float)
+            curves.append(np.where(pos >= 0, best[np.maximum(pos, 0)], np.nan))
+        m = np.vstack(curves)
+        finite = np.isfinite(m)
+        n = finite.sum(axis=0)
+        mean = np.where(n > 0, np.where(finite, m, 0.0).sum(axis=0) / np.maximum(n, 1), np.nan)
+        var = (np.where(finite, m - mean, 0.0) ** 2).sum(axis=0) / np.maximum(n - 1, 1)
+        half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(var / np.maximum(n, 1)), 0.0)
+        rows.append(pd.DataFrame({"algorithm": algo, x: grid, "mean": mean, "lo": mean - half,
+                                  "hi": mean + half, "n": n}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def final(df: pd.DataFrame) -> pd.DataFrame:
+    """The last row of each run (algorithm, seed)."""
+    return df.sort_values("index").groupby(["algorithm", "seed"], sort=True).tail(1)
+
+
+def default_target(df: pd.DataFrame) -> float:
+    means = final(df).groupby("algorithm")["best_val"].mean()
+    return float(means["rl"]) if "rl" in means.index else float(means.min())
+
+
+def _bootstrap(values: np.ndarray, rng, n: int = 2000) -> tuple[float, float]:
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return math.nan, math.nan
+    boots = rng.choice(values, size=(n, len(values)), replace=True).mean(axis=1)
+    return float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))
+
+
+def to_target(df: pd.DataFrame, target: float) -> pd.DataFrame:
+    """Per run: models and hours until best_val >= target (all of the run's when never)."""
+    out = []
+    for algo, seed, run in _runs(df):
+        hit = np.flatnonzero(run["best_val"].to_numpy(float) >= target)
+        row = run.iloc[hit[0]] if len(hit) else run.iloc[-1]
+        out.append({"algorithm": algo, "seed": seed, "reached": bool(len(hit)),
+                    "models": int(row["index"]), "hours": float(row["elapsed"]) / 3600})
+    return pd.DataFrame(out)
+
+
+def summary(df: pd.DataFrame, target: float | None = None, reference: str = "rl",
+            seed: int = 0) -> tuple[pd.DataFrame, float]:
+    """(table, target): per algorithm, final best val/test and models/hours to ``target``
+    with bootstrap 95% CIs, and the speed-up in models over ``reference`` where present."""
+    target = default_target(df) if target is None else float(target)
+    rng = np.random.default_rng(seed)
+    hits = to_target(df, target)
+    last = final(df)
+    rows = []
+    ref = hits[hits.algorithm == reference]["models"].to_numpy(float)
+    for algo, h in hits.groupby("algorithm", sort=True):
+        f = last[last.algorithm == algo]
+        models = h["models"].to_numpy(float)
+        row = {"algorithm": algo, "seeds": len(h), "reached": int(h["reached"].sum()),
+               "models_to_target": models.mean(),
+               **dict(zip(("models_lo", "models_hi"), _bootstrap(models, rng))),
+               "hours_to_target": h["hours"].mean(),
+               **dict(zip(("hours_lo", "hours_hi"), _bootstrap(h["hours"].to_numpy(float), rng))),
+               "final_best_val": f["best_val"].mean(), "final_best_test": f["best_test"].mean(),
+               **dict(zip(("test_lo", "test_hi"), _bootstrap(f["best_test"].to_numpy(float), rng))),
+               "models_run": f["index"].mean()}
+        if len(ref) and algo != reference:
+            b = 2000
+            num = rng.choice(ref, size=(b, len(ref))).mean(1)
+            den = rng.choice(models, size=(b, len(models))).mean(1)
+            row.update(speedup=ref.mean() / models.mean(),
+                       speedup_lo=float(np.percentile(num / den, 2.5)),
+                       speedup_hi=float(np.percentile(num / den, 97.5)))
+        rows.append(row)
+    return pd.DataFrame(rows), target
+
+
+# ---------------------------------------------------------------------- compare
+def compare(table, algorithms, seeds, budget: Budget, out, options: dict | None = None,
+            target: float | None = None, seed_policy="mean", miss: str = "restrict",
+            surrogate=None, workers: int | None = None, command: str | None = None) -> Path:
+    """Run, store, plot and summarise into ``out``; returns the README path."""
+    from nasbench.search.plots import plot_anytime
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    df = run_many(table, algorithms, seeds, budget, options, seed_policy, miss, surrogate, workers)
+    df.to_parquet(out / "trajectories.parquet", index=False)
+    table_df, target = summary(df, target)
+    table_df.to_csv(out / "summary.csv", index=False)
+    plots = {}
+    for x, label in (("models", "models trained"), ("hours", "simulated GPU-hours")):
+        name = f"anytime_{x}.png"
+        plot_anytime(anytime(df, x), x, label, out / name,
+                     title=f"{Path(str(table)).name}: test acc of the val-selected best")
+        plots[x] = name
+    text = _readme(table, algorithms, df, budget, options or {}, target, table_df, plots,
+                   seed_policy, miss, command)
+    (out / "README.md").write_text(text)
+    return out / "README.md"
+
+
+def _fmt(v, digits=3) -> str:
+    return "—" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
+
+
+def _readme(table, algorithms, df, budget, options, target, s, plots, seed_policy, miss,
+            command) -> str:
+    seeds = df.groupby("algorithm")["seed"].nunique().max()
+    lines = [f"# Search comparison on `{table}`", "",
+             f"Algorithms: {', '.join(algorithms)}; {seeds} seeds each; budget "
+             f"{json.dumps(budget.to_dict())}; replay with seed_policy={seed_policy!r}, "
+             f"miss={miss!r}. Options: `{json.dumps(options, sort_keys=True, default=str)}`.",
+             "", "Curves: mean and 95% t-interval over seeds of the TEST accuracy of the model "
+             "with the best VALIDATION accuracy so far.", "",
+             f"![vs models]({plots['models']})", "", f"![vs GPU-hours]({plots['hours']})", "",
+             f"Models to reach val accuracy {target:.4f} (mean over seeds, bootstrap 95% CI; a run "
+             "that never reaches it counts with all its models, see *reached*):", "",
+             "| algorithm | reached | models to target [95% CI] | GPU-h to target [95% CI] | "
+             "speed-up vs rl [95% CI] | final best val | final best test [95% CI] |",
+             "|---|---|---|---|---|---|---|"]
+    for r in s.to_dict("records"):
+        sp = (f"{_fmt(r.get('speedup'), 2)} [{_fmt(r.get('speedup_lo'), 2)}, "
+              f"{_fmt(r.get('speedup_hi'), 2)}]" if "speedup" in r and r.get("speedup") == r.get("speedup")
+              else "—")
+        lines.append(
+            f"| {r['algorithm']} | {r['reached']}/{r['seeds']} | {_fmt(r['models_to_target'], 1)} "
+            f"[{_fmt(r['models_lo'], 1)}, {_fmt(r['models_hi'], 1)}] | {_fmt(r['hours_to_target'], 2)} "
+            f"[{_fmt(r['hours_lo'], 2)}, {_fmt(r['hours_hi'], 2)}] | {sp} | {_fmt(r['final_best_val'], 4)} "
+            f"| {_fmt(r['final_best_test'], 4)} [{_fmt(r['test_lo'], 4)}, {_fmt(r['test_hi'], 4)}] |")
+    lines += ["", "PNAS evaluates |B1| + (Bmax-1)·K models when every level has ≥ K children "
+              "(paper: 136 + 4·256 = 1,160).", "",
+              "Files: `trajectories.parquet` (every evaluation of every run), `summary.csv`."]
+    if command:
+        lines += ["", "Reproduce:", "", f"    {command}"]
+    return "\n".join(lines) + "\n"
