@@ -24,11 +24,12 @@ from nasbench.builder.protocol import PRESETS
 from nasbench.builder.runners import RunnerConfig
 from nasbench.space import pnas
 
-BASE = PRESETS["digits"]
+BASE = PRESETS["digits"]  # F=16, shift 2: the chosen preset; candidates vary from it
 CANDIDATES = {
     "10 ep, F16, shift 1": BASE.replace(F=16, shift=1),
     "10 ep, F8, shift 1": BASE.replace(F=8, shift=1),
     "10 ep, F8, shift 2": BASE.replace(F=8, shift=2),
+    "10 ep, F12, shift 2": BASE.replace(F=12, shift=2),
     "10 ep, F16, shift 2": BASE.replace(F=16, shift=2),
     "6 ep, F8, shift 2": BASE.replace(F=8, shift=2, epochs=6),
 }

@@ -113,7 +113,7 @@ def provenance(command: str | None, device: str) -> dict:
     return {
         "nasbench_version": __version__, "git_commit": commit, "torch_version": torch.__version__,
         "python_version": platform.python_version(), "device": device, "host": platform.node(),
-        "command": command or " ".join(shlex.quote(a) for a in ["nasbench", *sys.argv[1:]]),
+        "command": command or " ".join(shlex.quote(a) for a in ["python", *sys.argv]),
     }
 
 

@@ -67,7 +67,10 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
                           ray_address=ray_address, max_retries=max_retries, data_dir=data_dir)
     click.echo(f"plan: {plan.description}: {plan.num_cells} cells -> {len(plan)} models; "
                f"protocol {protocol} ({proto.protocol_hash}) -> {out}", err=True)
-    summary = run_build(plan, proto, out, runner, progress=not no_progress)
+    import shlex
+
+    command = " ".join(shlex.quote(a) for a in ["nasbench", *sys.argv[1:]])
+    summary = run_build(plan, proto, out, runner, progress=not no_progress, command=command)
     click.echo(f"trained {summary.trained} ({summary.failed} failed), skipped {summary.skipped} already built, "
                f"in {summary.seconds:.0f}s -> {summary.out}", err=True)
     if summary.interrupted:

@@ -1,6 +1,8 @@
 """Shared CLI plumbing: one-line errors with exit code 2, and arch/range option parsing."""
 from __future__ import annotations
 
+import ast
+import json
 import sys
 
 import click
@@ -43,3 +45,31 @@ def parse_int_range(text: str, name: str = "value") -> list[int]:
     except ValueError:
         raise click.BadParameter(f"{name} must look like '1-3' or '0,1,2', got {text!r}") from None
     return sorted(values)
+
+
+def _literal(text: str):
+    """A ``--param`` value: JSON / Python literal if it parses, else the string itself."""
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text)
+        except (ValueError, SyntaxError):
+            continue
+    return text
+
+
+def parse_params(items: tuple[str, ...], scope: str | None = None) -> dict:
+    """``KEY=VALUE`` options into a dict; with ``scope`` (e.g. ``"MODEL"``) they are
+    ``SCOPE.KEY=VALUE`` and the result is nested ``{scope_value: {key: value}}``."""
+    out: dict = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--param")
+        if scope:
+            outer, dot, name = key.partition(".")
+            if not dot or not outer or not name:
+                raise click.BadParameter(f"expected {scope}.KEY=VALUE, got {item!r}", param_hint="--param")
+            out.setdefault(outer, {})[name] = _literal(text)
+        else:
+            out[key] = _literal(text)
+    return out

@@ -10,34 +10,7 @@ import json
 
 import click
 
-from nasbench.cli.common import Group
-
-
-def _value(text: str):
-    """A ``--param`` value: JSON / Python literal if it parses, else the string itself."""
-    for parse in (json.loads, ast.literal_eval):
-        try:
-            return parse(text)
-        except (ValueError, SyntaxError):
-            continue
-    return text
-
-
-def parse_params(items: tuple[str, ...], scoped: bool) -> dict:
-    """``KEY=VALUE`` (or ``MODEL.KEY=VALUE`` when ``scoped``) options into a dict."""
-    out: dict = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--param")
-        if scoped:
-            model, dot, name = key.partition(".")
-            if not dot or not model or not name:
-                raise click.BadParameter(f"expected MODEL.KEY=VALUE, got {item!r}", param_hint="--param")
-            out.setdefault(model, {})[name] = _value(text)
-        else:
-            out[key] = _value(text)
-    return out
+from nasbench.cli.common import Group, parse_params
 
 
 def _sizes(text: str) -> list:
@@ -72,7 +45,7 @@ def fit(table, model, target, params, seed, out) -> None:
     from nasbench.predictors import create_predictor, get_predictor_class
     from nasbench.predictors.data import ArchData
 
-    hp = parse_params(params, scoped=False)
+    hp = parse_params(params)
     cls = get_predictor_class(model)
     data = ArchData.from_table(table, target)
     if "random_state" in cls._param_names():
@@ -108,7 +81,7 @@ def evaluate(table, models, sizes, seeds, target, test_fraction, top_k, params, 
     if not names:
         raise click.BadParameter("give at least one model", param_hint="--models")
     frames = run_evaluation(table, names, out, sizes=_sizes(sizes), seeds=seeds, target=target,
-                            hparams=parse_params(params, scoped=True), test_fraction=test_fraction,
+                            hparams=parse_params(params, scope="MODEL"), test_fraction=test_fraction,
                             top_k=top_k, extrapolation=not no_extrapolation,
                             include_baseline=not no_baseline)
     summary = frames["summary"]

@@ -5,39 +5,12 @@ Heavy imports happen inside the commands so ``nasbench --help`` stays fast.
 from __future__ import annotations
 
 import ast
-import json
 import shlex
 import sys
 
 import click
 
-from nasbench.cli.common import Group
-
-
-def _value(text: str):
-    for parse in (json.loads, ast.literal_eval):
-        try:
-            return parse(text)
-        except (ValueError, SyntaxError):
-            continue
-    return text
-
-
-def _params(items, scoped: bool) -> dict:
-    out: dict = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--param")
-        if scoped:
-            algo, dot, name = key.partition(".")
-            if not dot or not algo or not name:
-                raise click.BadParameter(f"expected ALGORITHM.KEY=VALUE, got {item!r}",
-                                         param_hint="--param")
-            out.setdefault(algo, {})[name] = _value(text)
-        else:
-            out[key] = _value(text)
-    return out
+from nasbench.cli.common import Group, parse_params
 
 
 def _seed_policy(text: str):
@@ -119,7 +92,7 @@ def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surr
     from nasbench.search import LiveEvaluator, ReplayEvaluator, get_algorithm
 
     algo = get_algorithm(algorithm)
-    options = _params(params, scoped=False)
+    options = parse_params(params)
     budget = _budget(budget_models, budget_seconds)
     if live:
         if not out_table:
@@ -186,7 +159,7 @@ def compare(table, algorithms, seeds, budget_models, budget_seconds, miss, seed_
         Path(out).mkdir(parents=True, exist_ok=True)
         surrogate_path = str(Path(out) / "surrogate.npz")
         surrogate.save(surrogate_path)
-    readme = harness.compare(table, names, seeds, budget, out, _params(params, scoped=True),
+    readme = harness.compare(table, names, seeds, budget, out, parse_params(params, scope="ALGORITHM"),
                              target, _seed_policy(seed_policy), miss, surrogate_path, workers,
                              command=_command())
     for line in Path(readme).read_text().splitlines():

@@ -165,13 +165,13 @@ def write_table(out_dir: str | os.PathLike, runs: Any, curves: Any, protocol: di
 _DICTIONARY = ("space", "dataset", "protocol_hash", "device", "status", "error")
 
 
-def atomic_write_parquet(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to a temp file beside ``path``, fsync it, then ``os.replace``."""
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(fh)`` on a temp file beside ``path``, fsync it, then ``os.replace``: a crash
+    leaves the old file or the new one, never half of one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            pq.write_table(table, fh, compression="zstd", row_group_size=max(1, table.num_rows),
-                           use_dictionary=[c for c in _DICTIONARY if c in table.column_names])
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -179,21 +179,18 @@ def atomic_write_parquet(table: pa.Table, path: Path) -> None:
         if tmp.exists():
             tmp.unlink()
     _fsync_dir(path.parent)
+
+
+def atomic_write_parquet(table: pa.Table, path: Path) -> None:
+    """Write ``table`` as Parquet to ``path`` atomically."""
+    _atomic_write(path, lambda fh: pq.write_table(
+        table, fh, compression="zstd", row_group_size=max(1, table.num_rows),
+        use_dictionary=[c for c in _DICTIONARY if c in table.column_names]))
 
 
 def atomic_write_text(text: str, path: Path) -> None:
-    """Text-file twin of :func:`atomic_write_parquet` (used for TABLE.md)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    _fsync_dir(path.parent)
+    """Write ``text`` (UTF-8) to ``path`` atomically (TABLE.md, builder shards)."""
+    _atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 def _fsync_dir(folder: Path) -> None:
