@@ -288,23 +288,26 @@ def test_corrupt_shards_are_reported_moved_aside_and_rerun(reference, plan_file,
     assert summary.trained == 0
 
 
-def test_failed_results_are_retried_and_done_ones_are_not(reference, plan_file, tmp_path):
-    """A ``failed`` row is re-run by the next build; ``ok`` rows are kept."""
+def test_failed_results_are_retried_and_done_ones_are_not(reference, tmp_path):
+    """A ``failed`` row is re-run by the next build; ``ok`` and ``diverged`` rows are kept."""
     from nasbench.builder.runners import failed_result
     from nasbench.builder.shards import ShardStore
 
     out = tmp_path / "out"
-    archs = PLAN_ARCHS[:2]
-    plan = from_file(write_plan(tmp_path / "p.txt", archs), [0])
-    tasks = list(plan.tasks())
+    plan = from_file(write_plan(tmp_path / "p.txt", PLAN_ARCHS[:3]), [0])
+    ok_task, failed_task, diverged_task = list(plan.tasks())
     out.mkdir()
     (out / "build.json").write_text(json.dumps({"protocol_hash": PROTO.protocol_hash,
                                                 "protocol": PROTO.to_dict()}))
-    ok = train(tasks[0].arch, PROTO, 0)
-    ShardStore(out).write([ok, failed_result(tasks[1], PROTO, "boom")])
+    ok = train(ok_task.arch, PROTO, 0)
+    diverged = train(diverged_task.arch, PROTO, 0)
+    diverged.run.update(status="diverged", error="non-finite loss at epoch 1")
+    ShardStore(out).write([ok, failed_result(failed_task, PROTO, "RuntimeError: boom"), diverged])
     summary = quiet_build(plan, out, workers=1)
-    assert summary.trained == 1 and summary.skipped == 1, summary
+    assert summary.trained == 1 and summary.skipped == 2 and summary.failed == 0, summary
     runs, _ = read_table(out)
-    assert (runs.status == "ok").all() and len(runs) == 2
-    ref = restrict(*read_table(reference), {t.key for t in tasks})
-    assert_same_results(out, ref)
+    assert dict(zip(runs.arch_hash, runs.status)) == {
+        ok_task.arch_hash: "ok", failed_task.arch_hash: "ok", diverged_task.arch_hash: "diverged"}
+    keys = {ok_task.key, failed_task.key}
+    assert_same_results(restrict(*read_table(out), keys), restrict(*read_table(reference), keys))
+    assert validate(out) == []

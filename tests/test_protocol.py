@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import random
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def test_hash_is_stable_across_processes():
     custom = PRESETS["cifar10"].replace(lr=0.123, epochs=7, train_size=1234).to_json()
     procs = [subprocess.Popen([sys.executable, "-c", HASH_SCRIPT, custom], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True,
-                              env={**__import__("os").environ, "PYTHONHASHSEED": seed})
+                              env={**os.environ, "PYTHONHASHSEED": seed})
              for seed in ("1", "4242")]
     outs = []
     for proc in procs:
@@ -171,8 +172,7 @@ def test_unknown_preset_names_the_presets():
 def test_bad_value_is_one_line_value_error(changes):
     with pytest.raises(ValueError) as info:
         Protocol.from_dict({**PRESETS["digits"].to_dict(), **changes})
-    msg = one_line(info)
-    assert list(changes)[0] in msg or "protocol" in msg or "macro" in msg or " N" in msg
+    assert list(changes)[0] in one_line(info)  # the message names the field
     with pytest.raises(ValueError):
         PRESETS["digits"].replace(**changes)
 

@@ -123,6 +123,8 @@ def compact(out: str | Path, protocol: Protocol, command: str | None = None, dev
     from nasbench.tables.io import write_table
 
     out = Path(out)
+    for leftover in out.glob(".*.tmp"):  # a compaction killed half-way; the lock is ours
+        leftover.unlink(missing_ok=True)
     results = latest_results(ShardStore(out), report=report)
     if not results:
         return None
@@ -147,6 +149,8 @@ def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig 
     out = prepare_out(out, protocol)
     started = time.perf_counter()
     report = tqdm.write if progress else (lambda msg: print(msg, file=sys.stderr))
+    report(f"plan: {plan.description}: {plan.num_cells} cells -> {len(plan)} models; protocol "
+           f"{protocol.protocol_hash} ({protocol.dataset}, {protocol.epochs} epochs) -> {out}")
     with build_lock(out):
         store = ShardStore(out)
         done = {k for k, r in latest_results(store, report=report).items() if r.run["status"] in DONE_STATUSES}

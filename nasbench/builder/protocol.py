@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 
 AUGMENTATIONS = ("none", "shift", "shift+flip")
@@ -51,7 +52,11 @@ class Protocol:
     notes: str = field(default="", compare=False, hash=False)
 
     def __post_init__(self):
-        errors = []
+        errors = _type_errors(self)
+        if errors:
+            raise ValueError("bad protocol: " + "; ".join(errors))
+        if not math.isfinite(self.lr) or not math.isfinite(self.stem_multiplier) or self.stem_multiplier <= 0:
+            errors.append(f"lr and stem_multiplier must be finite and > 0, got {self.lr}, {self.stem_multiplier}")
         if self.epochs < 1:
             errors.append(f"epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 2:
@@ -123,6 +128,23 @@ class Protocol:
         if unknown:
             raise ValueError(f"unknown protocol field(s): {', '.join(unknown)}")
         return dataclasses.replace(self, **changes)
+
+
+def _type_errors(protocol: Protocol) -> list[str]:
+    """One message per field whose value has the wrong type (JSON gives us anything)."""
+    checks = {
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "int | None": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+    }
+    errors = []
+    for f in dataclasses.fields(protocol):
+        value = getattr(protocol, f.name)
+        if not checks[f.type](value):
+            errors.append(f"{f.name} must be {f.type.replace(' | None', ' or null')}, got {value!r}")
+    return errors
 
 
 PRESETS: dict[str, Protocol] = {

@@ -133,17 +133,25 @@ class RayRunner:
         device = "cuda" if gpu else "cpu"
         in_flight_limit = 2 * int(ray.cluster_resources().get("GPU" if gpu else "CPU", 1) *
                                   (self.config.models_per_gpu if gpu else 1))
-        pending: list = []
+        pending: dict = {}
         protocol_json = protocol.to_json()
+
+        def collect(block: bool):
+            ready, _ = ray.wait(list(pending), num_returns=1 if block else len(pending), timeout=None if block else 0)
+            for ref in ready:
+                task = pending.pop(ref)
+                try:
+                    yield ray.get(ref)
+                except ray.exceptions.RayError as exc:  # the worker died more often than max_retries
+                    yield failed_result(task, protocol, f"{type(exc).__name__}: {exc}")
+
         try:
             for task in tasks:
-                pending.append(remote.remote(task, protocol_json, device, self.config.data_dir))
+                pending[remote.remote(task, protocol_json, device, self.config.data_dir)] = task
                 while len(pending) >= max(1, in_flight_limit):
-                    ready, pending = ray.wait(pending, num_returns=1)
-                    yield from ray.get(ready)
+                    yield from collect(block=True)
             while pending:
-                ready, pending = ray.wait(pending, num_returns=1)
-                yield from ray.get(ready)
+                yield from collect(block=True)
         finally:
             for ref in pending:
                 ray.cancel(ref, force=True)

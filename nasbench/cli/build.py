@@ -65,8 +65,6 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
         plan = plans.children_of(children_of, top, seed_list)
     runner = RunnerConfig(backend=backend, workers=workers, device=device, models_per_gpu=models_per_gpu,
                           ray_address=ray_address, max_retries=max_retries, data_dir=data_dir)
-    click.echo(f"plan: {plan.description}: {plan.num_cells} cells -> {len(plan)} models; "
-               f"protocol {protocol} ({proto.protocol_hash}) -> {out}", err=True)
     import shlex
 
     command = " ".join(shlex.quote(a) for a in ["nasbench", *sys.argv[1:]])

@@ -24,6 +24,9 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # bad options: one line too, not usage + hint + error
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(2)
         except USER_ERRORS as exc:
             click.echo(f"Error: {_message(exc)}", err=True)
             sys.exit(2)
