@@ -284,7 +284,7 @@ def test_corrupt_shards_are_reported_moved_aside_and_rerun(reference, plan_file,
     assert validate(out) == []
     # the moved-aside files are not read again
     summary = quiet_build(plan, out)
-    assert "corrupt" not in capsys.readouterr().err.lower()
+    assert "corrupt shard" not in capsys.readouterr().err.lower()
     assert summary.trained == 0
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from builder_helpers import (PLAN_ARCHS, PLAN_SEEDS, PYTHON, assert_same_results, b1_archs, kill_group,
+from builder_helpers import (PLAN_ARCHS, PLAN_SEEDS, PYTHON, assert_same_results, b1_archs, cmdline, descendants, kill_group,
                              python_env, reference_build, shard_count, table_keys, write_build_script,
                              write_plan, write_protocol)
 from nasbench.builder.plan import from_file
@@ -115,3 +115,38 @@ def test_kill_and_resume(tmp_path):
 @pytest.mark.slow
 def test_kill_and_resume_many_times(tmp_path):
     kill_and_resume(tmp_path, b1_archs(68, offset=1), PLAN_SEEDS, kills=21)
+
+
+def test_a_killed_worker_is_retried_and_the_build_does_not_hang(tmp_path):
+    """SIGKILL one pool worker mid-build (as the OOM killer would): the local runner restarts
+    the pool, re-runs the lost tasks, and the build finishes with a complete, equal table."""
+    import os
+    import signal
+    import time
+
+    plan_file = write_plan(tmp_path / "plan.txt", PLAN_ARCHS)
+    protocol_file = write_protocol(tmp_path / "protocol.json")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [PYTHON, str(write_build_script(tmp_path)), str(plan_file), str(protocol_file), str(out), "2", "1",
+         ",".join(map(str, PLAN_SEEDS)), "local"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=python_env(), start_new_session=True)
+    try:
+        killed = None
+        deadline = time.monotonic() + 120
+        while killed is None and time.monotonic() < deadline and proc.poll() is None:
+            if shard_count(out) >= 1:
+                workers = [p for p in descendants(proc.pid) if "spawn_main" in cmdline(p)]
+                if workers:
+                    killed = workers[0]
+                    os.kill(killed, signal.SIGKILL)
+            time.sleep(0.05)
+        assert killed is not None, "no busy worker was found to kill"
+        output, _ = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            kill_group(proc)
+    assert proc.returncode == 0, output
+    planned, skipped, trained, failed = map(int, output.split("SUMMARY")[1].split()[:4])
+    assert (trained, failed) == (planned, 0), output
+    assert_same_results(out, reference_build(PLAN_ARCHS, PLAN_SEEDS))

@@ -9,6 +9,9 @@ import multiprocessing as mp
 import os
 import signal
 import traceback
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -77,30 +80,73 @@ def _init_worker(queue) -> None:
 
 
 def _pool_task(args) -> TrainResult:
-    task, protocol_json, data_dir = args
+    task, protocol_json, data_dir = args  # one tuple: the executor pickles it once
     return run_task(task, protocol_json, _WORKER_DEVICE, data_dir)
 
 
 class LocalRunner:
-    """A spawn-context process pool: one worker per core (CPU) or per GPU slot."""
+    """A spawn-context process pool: one worker per core (CPU) or per GPU slot.
+
+    A worker that dies (OOM kill, segfault) breaks the pool: the pool is restarted and the
+    tasks that were in flight are queued again, each up to ``max_retries`` times, after
+    which it becomes a ``failed`` row — the build never hangs on a lost task.
+    """
 
     def __init__(self, config: RunnerConfig):
         self.config = config
         self.devices = _devices(config)
 
-    def run(self, tasks: Iterable[Task], protocol: Protocol) -> Iterator[TrainResult]:
-        ctx = mp.get_context("spawn")
+    def _start(self, ctx) -> ProcessPoolExecutor:
         queue = ctx.Queue()
         for device in self.devices:
             queue.put(device)
-        pool = ctx.Pool(len(self.devices), initializer=_init_worker, initargs=(queue,))
+        return ProcessPoolExecutor(len(self.devices), mp_context=ctx, initializer=_init_worker,
+                                   initargs=(queue,))
+
+    @staticmethod
+    def _stop(executor: ProcessPoolExecutor) -> None:
+        for process in list((executor._processes or {}).values()):  # no public API to kill workers
+            process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, tasks: Iterable[Task], protocol: Protocol) -> Iterator[TrainResult]:
+        ctx = mp.get_context("spawn")
+        args = (protocol.to_json(), self.config.data_dir)
+        stream, retry = iter(tasks), deque()
+        pending: dict = {}
+        deaths: dict[tuple[str, int], int] = {}
+        executor = self._start(ctx)
         try:
-            args = ((t, protocol.to_json(), self.config.data_dir) for t in tasks)
-            yield from pool.imap_unordered(_pool_task, args, chunksize=1)
-            pool.close()
+            while True:
+                while len(pending) < 2 * len(self.devices):
+                    task = retry.popleft() if retry else next(stream, None)
+                    if task is None:
+                        break
+                    pending[executor.submit(_pool_task, (task, *args))] = task
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken = False
+                for future in done:
+                    task = pending.pop(future)
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        retry.append(task)
+                if broken:  # every task still in flight died with the pool
+                    retry.extend(pending.values())
+                    pending.clear()
+                    self._stop(executor)
+                    executor = self._start(ctx)
+                    for task in list(retry):
+                        deaths[task.key] = deaths.get(task.key, 0) + 1
+                        if deaths[task.key] > self.config.max_retries:
+                            retry.remove(task)
+                            yield failed_result(task, protocol, "worker process died "
+                                                f"{deaths[task.key]} times running this task")
         finally:
-            pool.terminate()
-            pool.join()
+            self._stop(executor)
 
 
 class RayRunner:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from nasbench.cli.common import parse_int_range
+from nasbench.cli.common import command_line, parse_int_range
 
 
 @click.command("build")
@@ -65,9 +65,7 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
         plan = plans.children_of(children_of, top, seed_list)
     runner = RunnerConfig(backend=backend, workers=workers, device=device, models_per_gpu=models_per_gpu,
                           ray_address=ray_address, max_retries=max_retries, data_dir=data_dir)
-    import shlex
-
-    command = " ".join(shlex.quote(a) for a in ["nasbench", *sys.argv[1:]])
+    command = command_line(ctx)
     summary = run_build(plan, proto, out, runner, progress=not no_progress, command=command)
     click.echo(f"trained {summary.trained} ({summary.failed} failed), skipped {summary.skipped} already built, "
                f"in {summary.seconds:.0f}s -> {summary.out}", err=True)

@@ -76,3 +76,25 @@ def parse_params(items: tuple[str, ...], scope: str | None = None) -> dict:
         else:
             out[key] = _literal(text)
     return out
+
+
+def command_line(ctx: click.Context) -> str:
+    """The exact command that reproduces ``ctx``: its path plus every option not defaulted."""
+    import shlex
+
+    parts = ctx.command_path.split()
+    if parts:
+        parts[0] = "nasbench"
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name)
+        if source is None or source.name == "DEFAULT" or not param.opts:
+            continue
+        value = ctx.params[param.name]
+        flag = max(param.opts, key=len)
+        if isinstance(param, click.Option) and param.is_flag:
+            if value:  # a set flag (bool True, or its flag_value such as "exhaustive")
+                parts.append(flag)
+            continue
+        for item in value if param.multiple else [value]:
+            parts += [flag, str(item)]
+    return " ".join(shlex.quote(p) for p in parts)

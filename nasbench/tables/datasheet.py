@@ -87,8 +87,8 @@ def _num(x) -> str:
     return "-" if x is None else f"{x:.4f}"
 
 
-def render(summary: dict) -> str:
-    """The datasheet as Markdown."""
+def render(summary: dict, see_also: tuple[tuple[str, str], ...] = ()) -> str:
+    """The datasheet as Markdown; ``see_also`` adds (title, link) pairs, e.g. its reports."""
     lines = [f"# nasbench table `{Path(summary['path']).name}`", "",
              f"schema_version {summary['schema_version']}, protocol_hash "
              f"`{summary['protocol_hash']}`: {summary['archs']} archs, {summary['runs']} runs, "
@@ -120,14 +120,17 @@ def render(summary: dict) -> str:
     for m, c in summary["seed_correlation"].items():
         lines.append(f"- {m}: rho {_num(c['rho'])} ({c['pairs']} seed pair(s), "
                      f"{c['archs']} archs with >= 2 seeds)")
+    if see_also:
+        lines += ["", "## See also", ""] + [f"- [{title}]({link})" for title, link in see_also]
     return "\n".join(lines) + "\n"
 
 
-def write_datasheet(path: str | os.PathLike, command: str | None = None) -> Path:
+def write_datasheet(path: str | os.PathLike, command: str | None = None,
+                    see_also: tuple[tuple[str, str], ...] = ()) -> Path:
     """Write ``<table>/TABLE.md`` atomically and return its path."""
     from nasbench.tables.io import atomic_write_text, table_dir
 
     folder = table_dir(path)
     out = folder / S.DATASHEET_FILE
-    atomic_write_text(render(table_summary(folder, command)), out)
+    atomic_write_text(render(table_summary(folder, command), see_also), out)
     return out
