@@ -30,14 +30,6 @@ def path(tmp_path_factory):
     return make_table(tmp_path_factory.mktemp("bench") / "t", seeds=SEEDS, epochs=EPOCHS)
 
 
-@pytest.fixture(scope="module")
-def bench(path):
-    return Benchmark.open(path)
-
-
-@pytest.fixture(scope="module")
-def frames(path):
-    return pd.read_parquet(path / "runs.parquet"), pd.read_parquet(path / "curves.parquet")
 
 
 def missing(x) -> bool:

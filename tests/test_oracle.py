@@ -5,11 +5,10 @@ import dataclasses
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from nasbench.space import Cell, pnas
-from nasbench.tables import Benchmark, NotInTableError, Oracle
+from nasbench.tables import NotInTableError, Oracle
 from table_factory import make_table
 
 
@@ -18,14 +17,6 @@ def path(tmp_path_factory):
     return make_table(tmp_path_factory.mktemp("oracle") / "t", seeds=(0, 1, 2), epochs=4)
 
 
-@pytest.fixture(scope="module")
-def bench(path):
-    return Benchmark.open(path)
-
-
-@pytest.fixture(scope="module")
-def frames(path):
-    return pd.read_parquet(path / "runs.parquet"), pd.read_parquet(path / "curves.parquet")
 
 
 def outside(bench, n=3, b=3):

@@ -10,7 +10,6 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from click.testing import CliRunner
 
 from nasbench.cli.predictor import predictor as predictor_cli
@@ -51,11 +50,8 @@ def make_runs(per_block=(30, 50, 50), seeds=(0, 1), rng_seed=0) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+def _one_thread(one_thread):
+    """Every test here runs torch on one thread (shared fixture in conftest.py)."""
 
 
 @pytest.fixture(scope="module")

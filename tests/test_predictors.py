@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from scipy import stats
 
 from nasbench.predictors import (PREDICTORS, LSTMPredictor, MLPEnsemblePredictor, ParamsBaseline,
@@ -29,11 +28,8 @@ def synthetic_target(cells, rng, noise=0.0005):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+def _one_thread(one_thread):
+    """Every test here runs torch on one thread (shared fixture in conftest.py)."""
 
 
 @pytest.fixture(scope="module")
