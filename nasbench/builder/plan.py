@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from nasbench.space import Cell, get_space
+from nasbench.space import Cell, get_space, parse_arch, space_of
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,10 @@ class Task:
     @property
     def key(self) -> tuple[str, int]:
         return (self.arch_hash, self.seed)
+
+    @property
+    def space(self) -> str:
+        return space_of(self.arch) or "pnas"
 
 
 @dataclass(frozen=True)
@@ -90,38 +94,85 @@ def exhaustive(blocks: Iterable[int], seeds: Iterable[int], space: str = "pnas")
     """Every canonical cell of each block count."""
     blocks, seeds = _check(blocks, seeds)
     mod = get_space(space)
+    for b in blocks:
+        mod.check_size(b)
     return Plan(f"exhaustive {space} B={blocks}", lambda: itertools.chain.from_iterable(
         mod.enumerate(b) for b in blocks), {b: mod.count(b) for b in blocks}, seeds)
 
 
 def sampled(blocks: Iterable[int], n: int, seeds: Iterable[int], build_seed: int = 0,
-            space: str = "pnas") -> Plan:
-    """``n`` distinct uniform cells per block count (all of them where fewer exist)."""
+            space: str = "pnas", accept: Callable | None = None, window: str = "") -> Plan:
+    """``n`` distinct uniform cells per block count (all of them where fewer exist).
+
+    ``accept(genotype) -> bool`` restricts the draws (e.g. :func:`params_window`, the NDS way of
+    comparing spaces at one complexity); ``window`` describes it in the plan's description.
+    """
     blocks, seeds = _check(blocks, seeds)
     if n < 1:
         raise ValueError(f"--sample must be >= 1, got {n}")
     mod = get_space(space)
-    per_block = {b: min(n, mod.count(b)) for b in blocks}
+    for b in blocks:
+        mod.check_size(b)
+    per_block = {b: min(n, _count_or_inf(mod, b)) for b in blocks}
 
     def cells() -> Iterator[Cell]:
         for b in blocks:
-            if per_block[b] == mod.count(b):
+            if accept is None and per_block[b] == _count_or_inf(mod, b):
                 yield from mod.enumerate(b)
                 continue
             chosen: dict[Cell, None] = {}
             draw = 0
             while len(chosen) < per_block[b]:
                 for cell in mod.sample(b, per_block[b], [build_seed, b, draw]):
-                    if len(chosen) < per_block[b]:
+                    if len(chosen) < per_block[b] and (accept is None or accept(cell)):
                         chosen.setdefault(cell, None)
                 draw += 1
+                if draw > 1000:
+                    raise ValueError(f"only {len(chosen)} of {per_block[b]} {space} genotypes with "
+                                     f"{b} blocks fit {window or 'the filter'} after {draw * per_block[b]} draws")
             yield from chosen
 
-    return Plan(f"sample {n} per B={blocks} (build seed {build_seed})", cells, per_block, seeds)
+    prefix = "" if space == "pnas" else f"{space}: "
+    suffix = f", {window}" if window else ""
+    return Plan(f"{prefix}sample {n} per B={blocks} (build seed {build_seed}{suffix})", cells, per_block, seeds)
 
 
-def from_file(path: str | Path, seeds: Iterable[int]) -> Plan:
-    """Arch strings, one per line (blank lines and ``#`` comments skipped), deduplicated."""
+def params_window(protocol, max_params: int | None = None, min_params: int | None = None,
+                  data_dir: str | None = None) -> Callable:
+    """``accept(genotype)``: its network under ``protocol`` has ``min_params <= params <=
+    max_params`` (counted without allocating: closed form for families, meta tensors else)."""
+    import torch
+
+    from nasbench.builder.train import data_for
+    from nasbench.model import build_network, count_params
+    from nasbench.model.families import family_params
+    from nasbench.space.families import NetSpec
+
+    data = data_for(protocol, data_dir)
+    config = protocol.macro_config(num_classes=data.num_classes, in_channels=data.input_shape[0])
+    low, high = min_params or 0, max_params if max_params is not None else float("inf")
+
+    def accept(genotype) -> bool:
+        if isinstance(genotype, NetSpec):
+            n = family_params(genotype, config.num_classes, config.in_channels)
+        else:
+            with torch.device("meta"):
+                n = count_params(build_network(genotype, config))
+        return low <= n <= high
+
+    return accept
+
+
+def _count_or_inf(space, b: int):
+    try:
+        return space.count(b)
+    except NotImplementedError:
+        return float("inf")
+
+
+def from_file(path: str | Path, seeds: Iterable[int], space: str | None = None) -> Plan:
+    """Arch strings, one per line (blank lines and ``#`` comments skipped), deduplicated; all
+    of one space (``space``, else the first line's)."""
     _, seeds = _check([1], seeds)
     path = Path(path)
     try:
@@ -134,7 +185,9 @@ def from_file(path: str | Path, seeds: Iterable[int]) -> Plan:
         if not text:
             continue
         try:
-            unique.setdefault(Cell.parse(text).canonical(), None)
+            arch = parse_arch(text, space).canonical()
+            space = arch.space
+            unique.setdefault(arch, None)
         except ValueError as exc:
             raise ValueError(f"{path}:{number}: {exc}") from None
     if not unique:
@@ -148,21 +201,24 @@ def children_of(table: str | Path, top: int, seeds: Iterable[int], by: str = "va
     of ``table`` (only the largest block count present is expanded)."""
     import pandas as pd
 
-    from nasbench.space import pnas
-
     _, seeds = _check([1], seeds)
     if top < 1:
         raise ValueError(f"--top must be >= 1, got {top}")
-    runs = pd.read_parquet(Path(table) / "runs.parquet", columns=["arch", "num_blocks", "status", by])
+    import pyarrow.parquet as pq
+
+    path = Path(table) / "runs.parquet"
+    names = pq.read_schema(path).names
+    runs = pd.read_parquet(path, columns=[c for c in ("arch", "space", "num_blocks", "status", by) if c in names])
     runs = runs[runs.status == "ok"]
     if runs.empty:
         raise ValueError(f"table {table} has no finished runs to expand")
     b = int(runs.num_blocks.max())
     means = runs[runs.num_blocks == b].groupby("arch")[by].mean().sort_values(ascending=False, kind="stable")
-    parents = [Cell.parse(a) for a in means.index[:top]]
-    children: dict[Cell, None] = {}
+    space = get_space(str(runs.space.iloc[0]) if "space" in runs else "pnas")
+    parents = [space.parse(a) for a in means.index[:top]]
+    children: dict = {}
     for parent in parents:
-        for child in pnas.expand(parent):
+        for child in space.expand(parent):
             children.setdefault(child, None)
     cells = list(children)
     return Plan(f"children of top {top} B={b} cells of {table}", lambda: iter(cells), _per_block(cells), seeds)

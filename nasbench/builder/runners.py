@@ -39,7 +39,7 @@ def failed_result(task: Task, protocol: Protocol, error: str) -> TrainResult:
     """A row for a task whose training raised (status ``failed``, metrics NaN)."""
     nan = float("nan")
     run = {
-        "arch": task.arch, "arch_hash": task.arch_hash, "space": "pnas", "num_blocks": task.num_blocks,
+        "arch": task.arch, "arch_hash": task.arch_hash, "space": task.space, "num_blocks": task.num_blocks,
         "dataset": protocol.dataset, "protocol_hash": protocol.protocol_hash, "seed": task.seed,
         "epochs": protocol.epochs, "params": 0, "flops": 0, "train_acc": nan, "val_acc": nan,
         "test_acc": nan, "train_loss": nan, "val_loss": nan, "test_loss": nan, "best_val_acc": nan,

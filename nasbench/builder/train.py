@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from nasbench.builder.protocol import Protocol
-from nasbench.model import CellNetwork, complexity
-from nasbench.space import Cell
+from nasbench.model import build_network, complexity
+from nasbench.space import parse_arch
 
 
 #: Batch size of evaluation and BN recalibration: fixed, so results never depend on the device.
@@ -113,10 +113,11 @@ def device_name(device: torch.device) -> str:
     return device.type
 
 
-def train(cell: Cell | str, protocol: Protocol, seed: int, device: str = "cpu",
+def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
           data_dir: str | None = None) -> TrainResult:
-    """Train ``cell`` under ``protocol`` with ``seed`` on ``device``; never raises on divergence."""
-    cell = Cell.parse(cell).canonical()
+    """Train ``cell`` (an arch string or genotype of any space) under ``protocol`` with ``seed``
+    on ``device``; never raises on divergence."""
+    cell = parse_arch(cell).canonical()
     device = torch.device(device)
     if device.type == "cpu":
         torch.set_num_threads(1)
@@ -133,7 +134,7 @@ def train(cell: Cell | str, protocol: Protocol, seed: int, device: str = "cpu",
     # --- model: initialised from the seed alone
     torch.manual_seed(seed)
     config = protocol.macro_config(num_classes=data.num_classes, in_channels=data.input_shape[0])
-    model = CellNetwork(cell, config)
+    model = build_network(cell, config)
     stats = complexity(model, data.input_shape)
     model = model.to(device, memory_format=memory_format)
     decay = [p for n, p in model.named_parameters() if p.ndim > 1]
@@ -206,7 +207,7 @@ def train(cell: Cell | str, protocol: Protocol, seed: int, device: str = "cpu",
     last = curves[-1]
     best = max(curves, key=lambda r: (r["val_acc"], -r["epoch"]))
     run = {
-        "arch": cell.canonical_string, "arch_hash": cell.arch_hash, "space": "pnas",
+        "arch": cell.canonical_string, "arch_hash": cell.arch_hash, "space": cell.space,
         "num_blocks": cell.num_blocks, "dataset": protocol.dataset,
         "protocol_hash": protocol.protocol_hash, "seed": seed, "epochs": protocol.epochs,
         "params": stats["params"], "flops": stats["flops"],

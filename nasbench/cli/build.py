@@ -7,8 +7,10 @@ from nasbench.cli.common import command_line, parse_int_range
 
 
 @click.command("build")
-@click.option("--space", default="pnas", show_default=True, help="Search space.")
-@click.option("--blocks", "-b", default="1", show_default=True, help="Block counts, e.g. 1-2 or 1,3.")
+@click.option("--space", default="pnas", show_default=True,
+              help="Design space: pnas, nasnet, amoeba, enas, darts, vanilla, resnet, resnext_a, resnext_b.")
+@click.option("--blocks", "-b", default=None,
+              help="Block counts, e.g. 1-2 or 1,3 (default: 1 for pnas, the space's own size otherwise).")
 @click.option("--exhaustive", "mode", flag_value="exhaustive", help="Every canonical cell of each block count.")
 @click.option("--sample", "sample_n", type=int, default=None, help="N uniform cells per block count.")
 @click.option("--plan-file", type=click.Path(dir_okay=False), default=None, help="Arch strings, one per line.")
@@ -19,6 +21,10 @@ from nasbench.cli.common import command_line, parse_int_range
               help="Training seeds, e.g. 0,1,2 or 0-2; B=SEEDS sets them for one block count "
                    "(e.g. --seeds 0 --seeds 1=0-2: three seeds for B1, one for the rest).")
 @click.option("--build-seed", type=int, default=0, show_default=True, help="Seed of --sample draws.")
+@click.option("--max-params", type=click.IntRange(1), default=None,
+              help="With --sample: draw only networks with at most this many parameters (NDS-style "
+                   "complexity window; rejection sampling).")
+@click.option("--min-params", type=click.IntRange(0), default=None, help="With --sample: at least this many.")
 @click.option("--protocol", default="digits", show_default=True, help="Preset name or protocol .json file.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Table folder (created/resumed).")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True)
@@ -31,7 +37,8 @@ from nasbench.cli.common import command_line, parse_int_range
 @click.option("--quick", is_flag=True, help="A small demo: 16 B1 cells, 1 seed, digits-quick "
               "(unless given), then a replay random search on the result.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, build_seed, protocol, out,
+def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, build_seed, max_params, min_params,
+          protocol, out,
           backend, workers, device, models_per_gpu, ray_address, max_retries, data_dir, quick, no_progress):
     """Train every task of a plan into OUT; the same command resumes an interrupted build."""
     import sys
@@ -48,17 +55,30 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
         if sample_n is None and mode is None and plan_file is None and children_of is None:
             sample_n = 16
     seed_list = _parse_seeds(seeds)
-    block_list = parse_int_range(blocks, "--blocks")
+    from nasbench.space import get_space
+
+    space_obj = get_space(space)
+    if blocks is None:
+        block_list = [1] if space == "pnas" else list(space_obj.default_sizes)
+    else:
+        block_list = parse_int_range(blocks, "--blocks")
     chosen = [x for x in (mode, sample_n, plan_file, children_of) if x is not None]
     if len(chosen) != 1:
         raise click.UsageError("choose exactly one of --exhaustive, --sample N, --plan-file, --children-of")
+    if (max_params is not None or min_params is not None) and sample_n is None:
+        raise click.UsageError("--max-params / --min-params only apply to --sample N")
     proto = get_protocol(protocol)
     if mode == "exhaustive":
         plan = plans.exhaustive(block_list, seed_list, space)
     elif sample_n is not None:
-        plan = plans.sampled(block_list, sample_n, seed_list, build_seed, space)
+        accept, window = None, ""
+        if max_params is not None or min_params is not None:
+            accept = plans.params_window(proto, max_params, min_params, data_dir)
+            window = f"params in [{min_params or 0}, {max_params if max_params is not None else 'inf'}]"
+        plan = plans.sampled(block_list, sample_n, seed_list, build_seed, space, accept, window)
     elif plan_file is not None:
-        plan = plans.from_file(plan_file, seed_list)
+        explicit = ctx.get_parameter_source("space").name != "DEFAULT"
+        plan = plans.from_file(plan_file, seed_list, space if explicit else None)
     else:
         if top is None:
             raise click.UsageError("--children-of needs --top K")

@@ -1,4 +1,4 @@
-"""`nasbench model summary`: params and FLOPs of the network built from a cell."""
+"""`nasbench model summary`: params and FLOPs of the network built from a genotype of any space."""
 from __future__ import annotations
 
 import click
@@ -21,11 +21,11 @@ def model() -> None:
 @click.option("--size", type=click.IntRange(8), default=None, help="Input size (default: 32 cifar, 224 imagenet).")
 @click.option("--channels", type=click.IntRange(1), default=3, show_default=True, help="Input channels.")
 def summary(arch, macro, n_cells, filters, stem_multiplier, classes, size, channels) -> None:
-    """Build ARCH's network and print its parameter count and multiply-adds."""
-    from nasbench.model import MacroConfig, CellNetwork, complexity
-    from nasbench.space import Cell
+    """Build ARCH's network (any space) and print its parameter count and multiply-adds."""
+    from nasbench.model import MacroConfig, build_network, complexity
+    from nasbench.space import parse_arch
 
-    cell = Cell.parse(arch)
+    cell = parse_arch(arch)
     imagenet = macro == "imagenet"
     config = MacroConfig(
         macro=macro,
@@ -36,11 +36,12 @@ def summary(arch, macro, n_cells, filters, stem_multiplier, classes, size, chann
         in_channels=channels,
     )
     size = size or (224 if imagenet else 32)
-    net = CellNetwork(cell, config)
+    net = build_network(cell, config)
     stats = complexity(net, (channels, size, size))
     click.echo(f"arch:      {cell.canonical_string}")
     click.echo(f"macro:     {macro} N={config.N} F={config.F} stem_multiplier={config.stem_multiplier}"
                f" classes={config.num_classes} input={channels}x{size}x{size}")
-    click.echo(f"cells:     {len(net.cells)}")
+    if hasattr(net, "cells"):
+        click.echo(f"cells:     {len(net.cells)}")
     click.echo(f"params:    {stats['params']:,} ({stats['params'] / 1e6:.2f}M)")
     click.echo(f"mult-adds: {stats['flops']:,} ({stats['flops'] / 1e6:.1f}M)")

@@ -1,4 +1,4 @@
-"""`nasbench space ...`: count, enumerate, sample and canonicalize cells."""
+"""`nasbench space ...`: list spaces; count, enumerate, sample and canonicalize genotypes."""
 from __future__ import annotations
 
 import itertools
@@ -19,15 +19,29 @@ def space() -> None:
     """Inspect a search space (counts, enumeration, samples, canonical forms)."""
 
 
+@space.command("list")
+def list_cmd() -> None:
+    """The registered design spaces, their sizes and one line each."""
+    from nasbench.space import SPACES
+
+    for name, obj in SPACES.items():
+        sizes = ",".join(map(str, obj.default_sizes))
+        click.echo(f"{name:<10} blocks {sizes:<10} {obj.description}")
+
+
 @space.command("count")
 @click.option("--space", "space_name", default="pnas", show_default=True)
-@click.option("--blocks", "-b", type=click.IntRange(1, 12), multiple=True, help="Block counts (default 1..5).")
+@click.option("--blocks", "-b", type=click.IntRange(1, 12), multiple=True,
+              help="Block counts (default: 1..5 for pnas, the space's own size otherwise).")
 def count_cmd(space_name: str, blocks: tuple[int, ...]) -> None:
-    """Exact number of canonical cells (and ordered cells) per block count."""
+    """Exact number of canonical genotypes (and, for pnas, ordered cells) per block count."""
     mod = _space(space_name)
-    click.echo(f"{'B':>2}  {'canonical cells':>20}  {'ordered cells':>22}")
-    for b in blocks or range(1, 6):
-        click.echo(f"{b:>2}  {mod.count(b):>20,}  {mod.ordered_count(b):>22,}")
+    ordered = getattr(mod, "ordered_count", None)
+    click.echo(f"{'B':>2}  {'canonical genotypes':>28}" + (f"  {'ordered cells':>22}" if ordered else ""))
+    for b in blocks or mod.default_sizes:
+        mod.check_size(b)
+        line = f"{b:>2}  {mod.count(b):>28,}"
+        click.echo(line + (f"  {ordered(b):>22,}" if ordered else ""))
 
 
 @space.command("enumerate")
@@ -36,9 +50,9 @@ def count_cmd(space_name: str, blocks: tuple[int, ...]) -> None:
 @click.option("--limit", type=click.IntRange(0), default=None, help="Stop after this many cells.")
 @click.option("--short", is_flag=True, help="Print op aliases (sep3, max3, ...).")
 def enumerate_cmd(space_name: str, blocks: int, limit: int | None, short: bool) -> None:
-    """Stream every canonical cell with exactly B blocks, one per line."""
+    """Stream every canonical genotype with exactly B blocks, one per line."""
     for cell in itertools.islice(_space(space_name).enumerate(blocks), limit):
-        click.echo(cell.canonical().format(short=short))
+        click.echo(cell.canonical().format(short=short) if space_name == "pnas" else cell.canonical_string)
 
 
 @space.command("sample")
@@ -48,7 +62,7 @@ def enumerate_cmd(space_name: str, blocks: int, limit: int | None, short: bool) 
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--hash", "show_hash", is_flag=True, help="Also print each arch_hash.")
 def sample_cmd(space_name: str, blocks: int, n: int, seed: int, show_hash: bool) -> None:
-    """Draw N cells uniformly over canonical cells with B blocks."""
+    """Draw N genotypes (pnas and cell spaces: uniform over canonical cells) of size B."""
     for cell in _space(space_name).sample(blocks, n, seed):
         click.echo(f"{cell.arch_hash}  {cell}" if show_hash else str(cell))
 
@@ -56,10 +70,10 @@ def sample_cmd(space_name: str, blocks: int, n: int, seed: int, show_hash: bool)
 @space.command("canonical")
 @click.argument("arch")
 def canonical_cmd(arch: str) -> None:
-    """Print the canonical form and arch_hash of ARCH (string or genotype list)."""
-    from nasbench.space import Cell
+    """Print the canonical form and arch_hash of ARCH (any space; string or genotype list)."""
+    from nasbench.space import parse_arch
 
-    cell = Cell.parse(arch)
+    cell = parse_arch(arch)
     click.echo(f"canonical: {cell.canonical_string}")
     click.echo(f"arch_hash: {cell.arch_hash}")
     click.echo(f"blocks:    {cell.num_blocks}")

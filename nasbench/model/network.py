@@ -1,4 +1,4 @@
-"""Macro networks built from one PNAS cell: CIFAR-style and ImageNet-style (PNASNet).
+"""Macro networks built from cells: CIFAR-style and ImageNet-style (PNASNet, NASNet-A, DARTS).
 
 Both share three stages of N cells at F, 2F and 4F channels in which the FIRST cell of the
 2nd and 3rd stage runs at stride 2 (3N cells in all; PNAS has no separate reduction cell, the
@@ -15,6 +15,13 @@ cells it has 3.19M.
   linear. Mobile: N=3, F=54, stem_multiplier=1, 224px (paper: 5.1M params, 588M
   mult-adds). Large: N=4, F=216, stem_multiplier=3, 331px (paper: 86.1M, 25.0B).
 
+Two-cell spaces (NASNet, Amoeba, ENAS, DARTS: a :class:`~nasbench.space.twocell.CellPair`)
+use the NASNet layout instead: N normal cells at F, a reduction cell at 2F, N normal at 2F, a
+reduction at 4F, N normal at 4F (3N + 2 cells; the ImageNet stem cells are reduction cells).
+NASNet-A Mobile: N=4, F=44, stem_multiplier=1, 224px (paper 5.3M params, 564M mult-adds);
+Large: N=6, F=168, stem_multiplier=3, 331px (88.9M, 23.8B); DARTS-V2 on CIFAR-10: N=6, F=36,
+stem_multiplier=3 (20 cells, 3.3M).
+
 Cell c reads the outputs of cells c-1 and c-2; the first cell's c-2 is the raw stem output.
 No auxiliary head and no drop-path: the table trains small nets and reports their params.
 """
@@ -28,6 +35,7 @@ from torch import nn
 
 from nasbench.model.cell import CellModule
 from nasbench.space.cell import Cell
+from nasbench.space.twocell import CellPair
 
 MACROS = ("cifar", "imagenet")
 
@@ -59,14 +67,18 @@ PNASNET5 = (
 PNASNET_MOBILE = MacroConfig("imagenet", N=3, F=54, stem_multiplier=1.0, num_classes=1000)
 PNASNET_LARGE = MacroConfig("imagenet", N=4, F=216, stem_multiplier=3.0, num_classes=1000)
 PNASNET_CIFAR = MacroConfig("cifar", N=3, F=48, stem_multiplier=3.0, num_classes=10)
+NASNET_MOBILE = MacroConfig("imagenet", N=4, F=44, stem_multiplier=1.0, num_classes=1000)
+NASNET_LARGE = MacroConfig("imagenet", N=6, F=168, stem_multiplier=3.0, num_classes=1000)
+DARTS_CIFAR = MacroConfig("cifar", N=6, F=36, stem_multiplier=3.0, num_classes=10)
 
 
 class CellNetwork(nn.Module):
-    """A stem, a stack of :class:`CellModule` copies of one cell, and a classifier."""
+    """A stem, a stack of :class:`CellModule` copies of the cell(s), and a classifier."""
 
-    def __init__(self, cell: Cell | str, config: MacroConfig = MacroConfig()):
+    def __init__(self, cell: Cell | CellPair | str, config: MacroConfig = MacroConfig()):
         super().__init__()
-        cell = Cell.parse(cell)
+        if not isinstance(cell, CellPair):
+            cell = Cell.parse(cell)
         self.config = config
         if config.macro == "cifar":
             c_stem = int(config.F * config.stem_multiplier)
@@ -74,32 +86,45 @@ class CellNetwork(nn.Module):
                 nn.Conv2d(config.in_channels, c_stem, 3, 1, 1, bias=False),
                 nn.BatchNorm2d(c_stem, eps=1e-3),
             )
-            plan = self._stage_plan(config)
+            plan = self._stage_plan(config, cell)
         else:
             c_stem = int(32 * config.stem_multiplier)
             self.stem = nn.Sequential(
                 nn.Conv2d(config.in_channels, c_stem, 3, 2, 0, bias=False),
                 nn.BatchNorm2d(c_stem, eps=1e-3),
             )
-            plan = [(config.F // 4, 2), (config.F // 2, 2)] + self._stage_plan(config)
+            plan = [(config.F // 4, 2), (config.F // 2, 2)] + self._stage_plan(config, cell)
         cells = []
-        c_pp, c_p, prev_stride, pp_raw = c_stem, c_stem, 1, True
+        c_pp, c_p, prev_stride, pp_raw = c_stem, c_stem, 1, getattr(getattr(cell, "_space", None), "raw_first_input", True)
         for channels, stride in plan:
-            module = CellModule(cell, c_pp, c_p, channels, stride,
-                                reduce_prev_prev=prev_stride == 2, prev_prev_is_raw=pp_raw)
+            blocks, concat = self._cell_for(cell, stride)
+            module = CellModule(blocks, c_pp, c_p, channels, stride,
+                                reduce_prev_prev=prev_stride == 2, prev_prev_is_raw=pp_raw, concat=concat)
             cells.append(module)
             c_pp, c_p, prev_stride, pp_raw = c_p, module.out_channels, stride, False
         self.cells = nn.ModuleList(cells)
         self.classifier = nn.Linear(c_p, config.num_classes)
 
     @staticmethod
-    def _stage_plan(config: MacroConfig) -> list[tuple[int, int]]:
-        """(channels, stride) per cell: 3 stages of N, stage 2 and 3 opening at stride 2."""
+    def _stage_plan(config: MacroConfig, cell) -> list[tuple[int, int]]:
+        """(channels, stride) per cell: 3 stages of N; PNAS opens stages 2 and 3 with a strided
+        cell, two-cell spaces put a reduction cell between stages."""
         plan = []
+        pair = isinstance(cell, CellPair)
         for stage in range(3):
+            if pair and stage:
+                plan.append((config.F * 2**stage, 2))
             for i in range(config.N):
-                plan.append((config.F * 2**stage, 2 if stage and i == 0 else 1))
+                plan.append((config.F * 2**stage, 2 if stage and i == 0 and not pair else 1))
         return plan
+
+    @staticmethod
+    def _cell_for(cell, stride: int):
+        """(named blocks, concat) of the cell that runs at ``stride``."""
+        if isinstance(cell, CellPair):
+            kind = "reduce" if stride == 2 else "normal"
+            return cell.named_blocks(kind), cell.concat(kind)
+        return cell.named_blocks(), None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s0 = s1 = self.stem(x)

@@ -9,6 +9,8 @@ Conventions follow the PNAS/NASNet reference (TF-slim ``nasnet_utils``):
   channel count changes.
 * ``identity``: passes through unless it must stride or change channels, in which case it is
   ReLU, 1x1 conv (strided), BN.
+* other spaces: ``none`` (zeros), ``dil_conv_5x5``, ``max_pool_5x5/7x7``, ``conv_1x1``,
+  ``conv_3x3`` (ReLU-conv-BN), ``conv_1x3_3x1``.
 
 Every builder has the signature ``(c_in, c_out, stride) -> nn.Module``.
 """
@@ -54,33 +56,45 @@ class SepConv(nn.Sequential):
 
 
 class DilConv(nn.Sequential):
-    """ReLU, dilated depthwise 3x3 (dilation 2), pointwise, BN."""
+    """ReLU, dilated depthwise kxk (dilation 2), pointwise, BN."""
 
-    def __init__(self, c_in: int, c_out: int, stride: int):
-        super().__init__(*_separable(c_in, c_out, 3, stride, dilation=2))
+    def __init__(self, c_in: int, c_out: int, stride: int, kernel: int = 3):
+        super().__init__(*_separable(c_in, c_out, kernel, stride, dilation=2))
 
 
 class Conv1x7_7x1(nn.Sequential):
-    """ReLU, 1x7 conv, 7x1 conv, BN."""
+    """ReLU, 1xk conv, kx1 conv, BN (k = 7, or 3 for NASNet's 1x3 then 3x1)."""
 
-    def __init__(self, c_in: int, c_out: int, stride: int):
+    def __init__(self, c_in: int, c_out: int, stride: int, kernel: int = 7):
         super().__init__(
             nn.ReLU(inplace=False),
-            nn.Conv2d(c_in, c_out, (1, 7), (1, stride), (0, 3), bias=False),
-            nn.Conv2d(c_out, c_out, (7, 1), (stride, 1), (3, 0), bias=False),
+            nn.Conv2d(c_in, c_out, (1, kernel), (1, stride), (0, kernel // 2), bias=False),
+            nn.Conv2d(c_out, c_out, (kernel, 1), (stride, 1), (kernel // 2, 0), bias=False),
             _bn(c_out),
         )
 
 
-class Pool(nn.Module):
-    """3x3 avg/max pool with same padding, then 1x1 conv + BN if channels change."""
+class Zero(nn.Module):
+    """DARTS's ``none``: zeros of the output's shape (the edge is absent)."""
 
-    def __init__(self, kind: str, c_in: int, c_out: int, stride: int):
+    def __init__(self, c_out: int, stride: int):
+        super().__init__()
+        self.c_out, self.stride = c_out, stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x[:, :1, ::self.stride, ::self.stride]
+        return x.mul(0.0).expand(-1, self.c_out, -1, -1).contiguous(memory_format=torch.channels_last)
+
+
+class Pool(nn.Module):
+    """kxk avg/max pool with same padding, then 1x1 conv + BN if channels change."""
+
+    def __init__(self, kind: str, c_in: int, c_out: int, stride: int, kernel: int = 3):
         super().__init__()
         if kind == "avg":
-            self.pool = nn.AvgPool2d(3, stride, 1, count_include_pad=False)
+            self.pool = nn.AvgPool2d(kernel, stride, kernel // 2, count_include_pad=False)
         else:
-            self.pool = nn.MaxPool2d(3, stride, 1)
+            self.pool = nn.MaxPool2d(kernel, stride, kernel // 2)
         self.project = (
             nn.Sequential(nn.Conv2d(c_in, c_out, 1, bias=False), _bn(c_out)) if c_in != c_out else None
         )
@@ -105,6 +119,14 @@ OP_BUILDERS: dict[str, Callable[[int, int, int], nn.Module]] = {
     "sep_conv_5x5": lambda c_in, c_out, s: SepConv(c_in, c_out, 5, s),
     "sep_conv_7x7": lambda c_in, c_out, s: SepConv(c_in, c_out, 7, s),
     "conv_1x7_7x1": Conv1x7_7x1,
+    # ops of the other NAS cell spaces (NASNet, DARTS)
+    "none": lambda c_in, c_out, s: Zero(c_out, s),
+    "dil_conv_5x5": lambda c_in, c_out, s: DilConv(c_in, c_out, s, kernel=5),
+    "max_pool_5x5": lambda c_in, c_out, s: Pool("max", c_in, c_out, s, kernel=5),
+    "max_pool_7x7": lambda c_in, c_out, s: Pool("max", c_in, c_out, s, kernel=7),
+    "conv_1x1": lambda c_in, c_out, s: ReLUConvBN(c_in, c_out, 1, s),
+    "conv_3x3": lambda c_in, c_out, s: ReLUConvBN(c_in, c_out, 3, s),
+    "conv_1x3_3x1": lambda c_in, c_out, s: Conv1x7_7x1(c_in, c_out, s, kernel=3),
 }
 
 

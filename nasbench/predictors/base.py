@@ -68,9 +68,10 @@ class Predictor:
 
     # ------------------------------------------------------------------ fit / predict
     def fit(self, archs: Iterable, y: Sequence[float]) -> "Predictor":
-        """Fit on architectures (any form `Cell.parse` accepts) and their targets."""
+        """Fit on architectures (strings or genotypes, all of one space) and their targets."""
         cells = as_cells(archs)
         targets = check_targets(y, len(cells))
+        self._space = cells[0].space if cells else None
         self._fit(cells, targets)
         self._is_fitted = True
         return self
@@ -81,6 +82,10 @@ class Predictor:
         cells = as_cells(archs)
         if not cells:
             return np.empty(0, dtype=np.float64)
+        fitted_on = getattr(self, "_space", None)
+        if fitted_on is not None and cells[0].space != fitted_on:
+            raise ValueError(f"this {type(self).__name__} was fitted on space {fitted_on!r}; "
+                             f"got genotypes of space {cells[0].space!r}")
         return np.asarray(self._predict(cells), dtype=np.float64).reshape(len(cells))
 
     @property

@@ -14,7 +14,7 @@ import pandas as pd
 
 from nasbench.predictors.base import check_targets
 from nasbench.predictors.encoding import as_cells
-from nasbench.space.cell import Cell
+from nasbench.space import parse_arch
 
 #: Numeric run columns averaged over seeds when present.
 MEAN_COLUMNS = ("params", "flops", "train_acc", "val_acc", "test_acc", "best_val_acc",
@@ -58,7 +58,7 @@ def aggregate_runs(runs: pd.DataFrame, target: str | None = None) -> pd.DataFram
     if "num_blocks" in ok.columns:
         out.insert(1, "num_blocks", grouped["num_blocks"].first().astype(int))
     else:
-        out.insert(1, "num_blocks", [Cell.parse(a).num_blocks for a in out["arch"]])
+        out.insert(1, "num_blocks", [parse_arch(a).num_blocks for a in out["arch"]])
     out.insert(2, "n_seeds", grouped.size())
     return out.reset_index()
 

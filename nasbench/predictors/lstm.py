@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from nasbench.predictors.base import Predictor
-from nasbench.predictors.encoding import encode_tokens
+from nasbench.predictors.encoding import VOCAB_SIZE, encode_tokens, vocab_size
 
 
 class LSTMPredictor(Predictor):
@@ -40,11 +40,12 @@ class LSTMPredictor(Predictor):
     def _make_net(self):
         from nasbench.predictors.nets import LSTMNet
 
-        return LSTMNet(self.embed_dim, self.hidden_size, self.num_layers)
+        return LSTMNet(self.embed_dim, self.hidden_size, self.num_layers, vocab=getattr(self, "_vocab", VOCAB_SIZE))
 
     def _fit(self, cells, y):
         from nasbench.predictors.nets import TargetScaler, fit_net
 
+        self._vocab = vocab_size(cells)
         self._scaler = TargetScaler.fit(y, self.scale_targets)
         tokens, lengths = encode_tokens(cells)
         self._net = fit_net(self._make_net, tokens, lengths, self._scaler.transform(y),
@@ -63,10 +64,12 @@ class LSTMPredictor(Predictor):
 
         state = state_to_numpy(self._net, "net.")
         state["scaler"] = np.array([self._scaler.lo, self._scaler.hi])
+        state["vocab"] = np.array(self._vocab)
         return state
 
     def _set_state(self, state):
         from nasbench.predictors.nets import TargetScaler, net_from_state
 
         self._scaler = TargetScaler(*np.asarray(state["scaler"], dtype=float))
+        self._vocab = int(state["vocab"]) if "vocab" in state else VOCAB_SIZE
         self._net = net_from_state(self._make_net, state, "net.", self.device)

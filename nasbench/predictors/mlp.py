@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from nasbench.predictors.base import Predictor
-from nasbench.predictors.encoding import encode_tokens
+from nasbench.predictors.encoding import VOCAB_SIZE, encode_tokens, vocab_size
 
 SUBSAMPLES = ("bootstrap", "folds", "none")
 
@@ -46,7 +46,7 @@ class MLPEnsemblePredictor(Predictor):
     def _make_net(self):
         from nasbench.predictors.nets import BlockMLPNet
 
-        return BlockMLPNet(self.embed_dim, self.hidden_sizes)
+        return BlockMLPNet(self.embed_dim, self.hidden_sizes, vocab=getattr(self, "_vocab", VOCAB_SIZE))
 
     def _member_rows(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
         if self.subsample == "bootstrap":
@@ -64,6 +64,7 @@ class MLPEnsemblePredictor(Predictor):
             raise ValueError(f"subsample must be one of {', '.join(SUBSAMPLES)}, got {self.subsample!r}")
         if int(self.n_members) < 1:
             raise ValueError(f"n_members must be >= 1, got {self.n_members}")
+        self._vocab = vocab_size(cells)
         self._scaler = TargetScaler.fit(y, self.scale_targets)
         z = self._scaler.transform(y)
         tokens, lengths = encode_tokens(cells)
@@ -101,7 +102,7 @@ class MLPEnsemblePredictor(Predictor):
     def _get_state(self):
         from nasbench.predictors.nets import state_to_numpy
 
-        state = {"scaler": np.array([self._scaler.lo, self._scaler.hi])}
+        state = {"scaler": np.array([self._scaler.lo, self._scaler.hi]), "vocab": np.array(self._vocab)}
         for i, net in enumerate(self._nets):
             state.update(state_to_numpy(net, f"member{i}."))
         return state
@@ -110,5 +111,6 @@ class MLPEnsemblePredictor(Predictor):
         from nasbench.predictors.nets import TargetScaler, net_from_state
 
         self._scaler = TargetScaler(*np.asarray(state["scaler"], dtype=float))
+        self._vocab = int(state["vocab"]) if "vocab" in state else VOCAB_SIZE
         self._nets = [net_from_state(self._make_net, state, f"member{i}.", self.device)
                       for i in range(int(self.n_members))]

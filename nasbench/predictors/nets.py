@@ -26,9 +26,9 @@ from nasbench.predictors.encoding import PAD, TOKENS_PER_BLOCK, VOCAB_SIZE
 class LSTMNet(nn.Module):
     """Embedding → LSTM over the flattened block tokens → final hidden state → sigmoid."""
 
-    def __init__(self, embed_dim: int, hidden_size: int, num_layers: int = 1):
+    def __init__(self, embed_dim: int, hidden_size: int, num_layers: int = 1, vocab: int = VOCAB_SIZE):
         super().__init__()
-        self.embed = nn.Embedding(VOCAB_SIZE, embed_dim, padding_idx=PAD)
+        self.embed = nn.Embedding(vocab, embed_dim, padding_idx=PAD)
         self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(hidden_size, 1)
 
@@ -44,9 +44,9 @@ class LSTMNet(nn.Module):
 class BlockMLPNet(nn.Module):
     """Per-block concatenated token embeddings, averaged over blocks, → MLP → sigmoid."""
 
-    def __init__(self, embed_dim: int, hidden_sizes: Sequence[int]):
+    def __init__(self, embed_dim: int, hidden_sizes: Sequence[int], vocab: int = VOCAB_SIZE):
         super().__init__()
-        self.embed = nn.Embedding(VOCAB_SIZE, embed_dim, padding_idx=PAD)
+        self.embed = nn.Embedding(vocab, embed_dim, padding_idx=PAD)
         layers: list[nn.Module] = []
         width = TOKENS_PER_BLOCK * embed_dim
         for h in hidden_sizes:

@@ -27,11 +27,22 @@ TARGETS = ("val_acc", "test_acc")
 
 
 def time_features(cells) -> np.ndarray:
-    """``[n, 1 + NUM_OPS]``: an intercept and the op counts of each cell."""
-    out = np.zeros((len(cells), 1 + NUM_OPS))
+    """An intercept and the op counts of each cell (``[n, 1 + NUM_OPS]`` for PNAS; both cells'
+    ops for a two-cell space); for a network family the total depth and a per-stage
+    depth x width^2 cost (resolution quarters per stage)."""
+    from nasbench.space import CellPair
+    from nasbench.space.families import NetSpec
+
+    if cells and isinstance(cells[0], NetSpec):
+        return np.array([[1.0, sum(c.depths), sum(d * w * w / 4**s for s, (d, w) in
+                                                  enumerate(zip(c.depths, c.widths)))] for c in cells])
+    pair = bool(cells) and isinstance(cells[0], CellPair)
+    num_ops = len(cells[0]._space.ops) if pair else NUM_OPS
+    out = np.zeros((len(cells), 1 + num_ops))
     out[:, 0] = 1.0
     for i, cell in enumerate(cells):
-        for block in cell.canonical_blocks:
+        blocks = cell.canonical().normal + cell.canonical().reduce if pair else cell.canonical_blocks
+        for block in blocks:
             for op, _ in block:
                 out[i, 1 + op] += 1.0
     return out

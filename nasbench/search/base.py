@@ -83,6 +83,13 @@ class SearchContext:
         return len(self.trajectory)
 
     @property
+    def space(self):
+        """The evaluator's design space (a :class:`~nasbench.space.base.Space`; PNAS by default)."""
+        from nasbench.space import get_space
+
+        return get_space(getattr(self.evaluator, "space", "pnas"))
+
+    @property
     def done(self) -> bool:
         b = self.budget
         return ((b.models is not None and self.n >= b.models)
@@ -164,12 +171,15 @@ def parse_blocks(blocks, default: Sequence[int] = (1, 2, 3, 4, 5)) -> tuple[int,
 
 def resolve_blocks(ctx: SearchContext, blocks) -> tuple[int, ...]:
     """``blocks=None`` means the whole space: the table's block counts when the evaluator
-    is restricted to a table, else 1..5 (the PNAS space)."""
+    is restricted to a table, else the space's default sizes (PNAS: 1..5)."""
     if blocks is None:
         if getattr(ctx.evaluator, "restricted", False):
             return tuple(ctx.evaluator.num_blocks)
-        return (1, 2, 3, 4, 5)
-    return parse_blocks(blocks)
+        return tuple(ctx.space.default_sizes)
+    blocks = parse_blocks(blocks)
+    for b in blocks:
+        ctx.space.check_size(b)
+    return blocks
 
 
 # ---------------------------------------------------------------------- registry

@@ -20,7 +20,8 @@ import weakref
 import numpy as np
 
 from nasbench.search.base import EvalResult
-from nasbench.space import Cell
+from nasbench.space import parse_arch
+from nasbench.tables.schema import HASH_PATTERN
 
 
 # ---------------------------------------------------------------------- replay
@@ -118,6 +119,11 @@ class ReplayEvaluator:
     def num_blocks(self) -> list[int]:
         return self.bench.num_blocks
 
+    @property
+    def space(self) -> str:
+        """The table's design space."""
+        return self.bench.space
+
     # ------------------------------------------------------------------ the space
     def candidates(self, num_blocks: int) -> list[str]:
         """Canonical strings of the table's cells with ``num_blocks`` blocks (hash order)."""
@@ -132,8 +138,8 @@ class ReplayEvaluator:
         key = self._ix.key
         i = key.get(arch) if isinstance(arch, str) else None
         if i is None:
-            i = key.get(Cell.parse(arch).arch_hash if not isinstance(arch, str) or "@" in arch
-                        or arch.startswith("[") else arch.strip())
+            i = key.get(arch.strip() if isinstance(arch, str) and HASH_PATTERN.match(arch.strip())
+                        else parse_arch(arch, self.space).arch_hash)
         return i
 
     def contains(self, arch) -> bool:
@@ -197,12 +203,13 @@ def check_fitted(surrogate) -> None:
 class SyntheticEvaluator:
     """Scores cells with a function (tests, demos): ``score(cell) -> val_acc``;
     ``test_score`` defaults to ``score``; each evaluation costs ``seconds`` (a number or
-    a function of the cell) on a simulated clock."""
+    a function of the cell) on a simulated clock. ``space`` names the design space searched."""
 
     restricted = False
 
-    def __init__(self, score, test_score=None, seconds=1.0):
+    def __init__(self, score, test_score=None, seconds=1.0, space: str = "pnas"):
         self.score, self.test_score, self.seconds = score, test_score or score, seconds
+        self.space = space
         self.reset()
 
     def reset(self) -> None:
@@ -213,7 +220,7 @@ class SyntheticEvaluator:
         return None
 
     def evaluate(self, arch) -> EvalResult:
-        cell = Cell.parse(arch).canonical()
+        cell = parse_arch(arch, self.space).canonical()
         secs = float(self.seconds(cell) if callable(self.seconds) else self.seconds)
         self.elapsed += secs
         self.n_evaluated += 1

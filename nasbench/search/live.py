@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from nasbench.search.trajectory import EvalResult
-from nasbench.space import Cell
+from nasbench.space import get_space, parse_arch
 
 
 def _stderr(msg: str) -> None:
@@ -29,7 +29,8 @@ class LiveEvaluator:
     restricted = False
 
     def __init__(self, protocol, out_dir, device: str = "cpu", seed: int = 0,
-                 data_dir: str | None = None, report=_stderr, command: str | None = None):
+                 data_dir: str | None = None, report=_stderr, command: str | None = None,
+                 space: str = "pnas"):
         from nasbench.builder.build import DONE_STATUSES, build_lock, latest_results, prepare_out
         from nasbench.builder.protocol import Protocol, get_protocol
         from nasbench.builder.shards import ShardStore
@@ -38,6 +39,7 @@ class LiveEvaluator:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be an int >= 0, got {seed!r}")
         self.seed, self.device, self.data_dir = int(seed), device, data_dir
+        self.space = get_space(space).name
         self.report, self.command = report, command
         self.out = prepare_out(out_dir, self.protocol)
         self._stack = ExitStack()
@@ -67,7 +69,7 @@ class LiveEvaluator:
 
         if self.closed:
             raise ValueError("this LiveEvaluator is closed")
-        cell = Cell.parse(arch).canonical()
+        cell = parse_arch(arch, self.space).canonical()
         key = (cell.arch_hash, self.seed)
         result = self.cache.get(key)
         if result is None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import numpy as np
 
 from nasbench.search.base import SearchContext, register
-from nasbench.space import Cell, pnas
 
 
 def make_surrogate(surrogate, params: dict | None, rng: np.random.Generator):
@@ -63,9 +62,10 @@ def pnas_search(ctx: SearchContext, rng: np.random.Generator, *, K: int = 256, B
         raise ValueError(f"Bmax must be an integer in 1..16, got {Bmax!r}")
     if parents not in ("topk", "all"):
         raise ValueError(f"parents must be 'topk' or 'all', got {parents!r}")
+    space = ctx.space
     model = make_surrogate(surrogate, surrogate_params, rng)
     pool = ctx.pool([1])
-    level = pool if pool is not None else [c.canonical_string for c in pnas.enumerate(1)]
+    level = pool if pool is not None else [c.canonical_string for c in space.enumerate(1)]
     evaluated: dict[str, float] = {}  # canonical string -> val_acc, in evaluation order
     current = []  # (val_acc, order, arch) of this level
     for arch in level:
@@ -80,9 +80,9 @@ def pnas_search(ctx: SearchContext, rng: np.random.Generator, *, K: int = 256, B
             chosen = [current[i] for i in order]
         else:
             chosen = current
-        children: set[Cell] = set()
+        children: set = set()
         for r in chosen:
-            children.update(pnas.expand(r.arch))
+            children.update(space.expand(r.arch))
         kids = sorted(c for c in children if c.canonical_string not in evaluated and ctx.contains(c))
         if not kids:
             return

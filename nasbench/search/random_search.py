@@ -1,8 +1,9 @@
 """``random``: uniform random search over canonical cells with a given B or B range.
 
-* Unrestricted evaluators: uniform over the union of the canonical cells with those block
-  counts (a block count b is drawn with probability count(b) / sum of counts, then a cell
-  with ``pnas.sample``), from the run's rng. ``blocks=None`` means 1..5.
+* Unrestricted evaluators: uniform over the union of the canonical genotypes of the run's space
+  with those block counts (a block count b is drawn with probability count(b) / sum of
+  counts, then a genotype with ``space.sample``), from the run's rng. ``blocks=None`` means
+  the space's default sizes (PNAS: 1..5).
 * Restricted replay (``miss='restrict'``): uniform, with replacement, over the table's
   cells with those block counts (``blocks=None``: all of them). Draws come in chunks of
   ``chunk`` indices; when the evaluator supports row batches the chunk is looked up in one
@@ -15,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from nasbench.search.base import SearchContext, register, resolve_blocks
-from nasbench.space import pnas
 
 
 class Sampler:
@@ -23,17 +23,18 @@ class Sampler:
     canonical string (restricted) or a Cell."""
 
     def __init__(self, ctx: SearchContext, blocks):
+        self.space = ctx.space
         self.blocks = resolve_blocks(ctx, blocks)
         self.pool = ctx.pool(self.blocks)
-        if self.pool is None:
-            counts = np.array([pnas.count(b) for b in self.blocks], dtype=float)
+        if self.pool is None and len(self.blocks) > 1:
+            counts = np.array([self.space.count(b) for b in self.blocks], dtype=float)
             self.p = counts / counts.sum()
 
     def draw(self, rng: np.random.Generator):
         if self.pool is not None:
             return self.pool[rng.integers(len(self.pool))]
         b = self.blocks[0] if len(self.blocks) == 1 else int(rng.choice(self.blocks, p=self.p))
-        return pnas.sample(b, 1, rng)[0]
+        return self.space.sample(b, 1, rng)[0]
 
 
 @register("random")

@@ -2,7 +2,11 @@
 
 The controller (torch) emits, per block k = 1..B, four decisions in NASNet's order:
 ``in1, in2, op1, op2``; inputs are masked to the legal range 0..k (0, 1 = cell inputs,
-j >= 2 = block j-1), so every sampled cell is valid. With a B range the first decision is
+j >= 2 = block j-1; in ``distinct`` spaces such as DARTS in2 != in1), so every sampled cell is
+valid. In two-cell spaces (NASNet, Amoeba, ENAS, DARTS) it emits the normal cell's blocks, then
+the reduction cell's, as NASNet's controller does; ops come from the space's vocabulary. In a
+network family (ResNet, ...) it emits, per stage, one choice per field (depth, width, ...).
+With a B range the first decision is
 the number of blocks (``blocks=None``: the whole space -- the table's block counts when
 restricted, else 1..5). Each step feeds the embedding of the previous decision into one
 LSTM cell; separate linear heads score inputs, ops and block counts. Parameters start
@@ -26,30 +30,56 @@ from nasbench.space.ops import OPS_SORTED
 NUM_OPS = len(OPS_SORTED)
 
 
+def _space_shape(space) -> dict:
+    """Controller keyword arguments describing ``space``'s decisions."""
+    from nasbench.space.families import STAGES, FamilySpace
+    from nasbench.space.twocell import TwoCellSpace
+
+    if isinstance(space, FamilySpace):
+        return {"fields": tuple((f, len(space.values[f])) for f in space.fields), "stages": STAGES}
+    if isinstance(space, TwoCellSpace):
+        return {"num_ops": len(space.ops), "cells": 2, "distinct": space.distinct}
+    return {}
+
+
 def _controller_class():
     import torch
     from torch import nn
 
     class Controller(nn.Module):
-        """LSTM policy over (number of blocks,) then (in1, in2, op1, op2) per block."""
+        """LSTM policy over (number of blocks,) then (in1, in2, op1, op2) per block and cell,
+        or per-stage field choices for a network family."""
 
-        def __init__(self, blocks: tuple[int, ...], hidden: int = 64):
+        def __init__(self, blocks: tuple[int, ...], hidden: int = 64, num_ops: int = NUM_OPS,
+                     cells: int = 1, distinct: bool = False, fields: tuple = (), stages: int = 0):
             super().__init__()
-            self.blocks = blocks
+            self.blocks, self.num_ops, self.cells, self.distinct = blocks, num_ops, cells, distinct
+            self.fields, self.stages = fields, stages
             self.bmax = max(blocks)
             self.n_inputs = self.bmax + 1
-            # vocabulary: start, inputs 0..bmax, ops, block-count choices
-            self.embed = nn.Embedding(1 + self.n_inputs + NUM_OPS + len(blocks), hidden)
+            # vocabulary: start, inputs 0..bmax, ops, block-count choices, family field values
+            field_vocab = sum(size for _, size in fields)
+            self.embed = nn.Embedding(1 + self.n_inputs + num_ops + len(blocks) + field_vocab, hidden)
             self.cell = nn.LSTMCell(hidden, hidden)
             self.input_head = nn.Linear(hidden, self.n_inputs)
-            self.op_head = nn.Linear(hidden, NUM_OPS)
+            self.op_head = nn.Linear(hidden, num_ops)
             self.b_head = nn.Linear(hidden, len(blocks))
+            self.field_heads = nn.ModuleList(nn.Linear(hidden, size) for _, size in fields)
+            offsets, start = [], 1 + self.n_inputs + num_ops + len(blocks)
+            for _, size in fields:
+                offsets.append(start)
+                start += size
+            self.field_offsets = offsets
 
         def steps(self):
-            """(kind, k) per decision; kind 'b', 'in' or 'op'; k is the 1-based block."""
+            """(kind, k) per decision; kind 'b', 'in', 'op' (k: the 1-based block) or 'f'
+            (k: the field index)."""
             out = [("b", 0)] if len(self.blocks) > 1 else []
-            for k in range(1, self.bmax + 1):
-                out += [("in", k), ("in", k), ("op", k), ("op", k)]
+            if self.fields:
+                return out + [("f", i) for _ in range(self.stages) for i in range(len(self.fields))]
+            for _ in range(self.cells):
+                for k in range(1, self.bmax + 1):
+                    out += [("in", k), ("in", k), ("op", k), ("op", k)]
             return out
 
         def forward(self, n: int, actions=None, gen=None):
@@ -63,13 +93,18 @@ def _controller_class():
             nb = torch.full((n,), self.blocks[0], dtype=torch.long)
             taken = []
             blocks_t = torch.tensor(self.blocks)
+            first_in = None
             for j, (kind, k) in enumerate(self.steps()):
                 h, c = self.cell(x, (h, c))
                 if kind == "b":
-                    logits, offset = self.b_head(h), 1 + self.n_inputs + NUM_OPS
+                    logits, offset = self.b_head(h), 1 + self.n_inputs + self.num_ops
+                elif kind == "f":
+                    logits, offset = self.field_heads[k](h), self.field_offsets[k]
                 elif kind == "in":
-                    logits = self.input_head(h).masked_fill(
-                        torch.arange(self.n_inputs) > k, float("-inf"))
+                    mask = (torch.arange(self.n_inputs) > k).expand(n, -1)
+                    if self.distinct and first_in is not None:
+                        mask = mask | (torch.arange(self.n_inputs) == first_in[:, None])
+                    logits = self.input_head(h).masked_fill(mask, float("-inf"))
                     offset = 1
                 else:
                     logits, offset = self.op_head(h), 1 + self.n_inputs
@@ -78,39 +113,52 @@ def _controller_class():
                     a = torch.multinomial(dist.probs, 1, generator=gen).squeeze(1)
                 else:
                     a = actions[:, j]
-                active = torch.ones(n) if kind == "b" else (nb >= k).float()
+                active = torch.ones(n) if kind in ("b", "f") else (nb >= k).float()
                 logp = logp + dist.log_prob(a) * active
                 ent = ent + dist.entropy() * active
                 if kind == "b":
                     nb = blocks_t[a]
+                first_in = a if kind == "in" and first_in is None else None
                 taken.append(a)
                 x = self.embed(a + offset)
             return torch.stack(taken, 1), logp, ent
 
         def decode(self, actions) -> list[tuple]:
-            """Decision rows -> block tuples ((op1, in1), (op2, in2)) of the chosen B."""
+            """Decision rows -> per cell, block tuples ((op1, in1), (op2, in2)) of the chosen B
+            (a family: per field, the value indices of the stages)."""
             out = []
             for row in actions.tolist():
                 j = 0
                 b = self.blocks[0]
                 if len(self.blocks) > 1:
                     b, j = self.blocks[row[0]], 1
-                blocks = []
-                for _ in range(b):
-                    in1, in2, op1, op2 = row[j:j + 4]
-                    blocks.append(((op1, in1), (op2, in2)))
-                    j += 4
-                out.append(tuple(blocks))
+                if self.fields:
+                    picks = row[j:]
+                    nf = len(self.fields)
+                    out.append(tuple(tuple(picks[s * nf + i] for s in range(self.stages)) for i in range(nf)))
+                    continue
+                cells = []
+                for _ in range(self.cells):
+                    blocks = []
+                    for k in range(self.bmax):
+                        in1, in2, op1, op2 = row[j:j + 4]
+                        if k < b:
+                            blocks.append(((op1, in1), (op2, in2)))
+                        j += 4
+                    cells.append(tuple(blocks))
+                out.append(cells[0] if self.cells == 1 else tuple(cells))
             return out
 
     return Controller
 
 
-def make_controller(blocks, hidden: int = 64, seed: int = 0):
-    """A controller with parameters uniform in [-0.1, 0.1] drawn from ``seed``."""
+def make_controller(blocks, hidden: int = 64, seed: int = 0, space=None):
+    """A controller for ``space`` (default PNAS) with parameters uniform in [-0.1, 0.1] drawn
+    from ``seed``."""
     import torch
 
-    ctrl = _controller_class()(parse_blocks(blocks), hidden)
+    ctrl = _controller_class()(parse_blocks(blocks), hidden, **(_space_shape(space) if space else {}))
+    ctrl.space = space
     gen = torch.Generator().manual_seed(int(seed))
     with torch.no_grad():
         for p in ctrl.parameters():
@@ -122,11 +170,19 @@ def sample_cells(ctrl, n: int, gen):
     """``n`` sampled (actions, cells) from the controller, without gradients."""
     import torch
 
-    from nasbench.space import Cell
-
     with torch.no_grad():
         actions, _, _ = ctrl(n, gen=gen)
-    return actions, [Cell(b) for b in ctrl.decode(actions)]
+    return actions, [_genotype(ctrl.space, d) for d in ctrl.decode(actions)]
+
+
+def _genotype(space, decoded):
+    from nasbench.space import Cell, CellPair
+
+    if space is None or space.name == "pnas":
+        return Cell(decoded)
+    if getattr(space, "fields", None):
+        return space._spec({f: tuple(space.values[f][i] for i in idx) for f, idx in zip(space.fields, decoded)})
+    return CellPair(space, decoded[0], decoded[1])
 
 
 @register("rl")
@@ -142,7 +198,7 @@ def rl_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, batc
         raise ValueError(f"baseline_decay must be in [0, 1), got {baseline_decay}")
     blocks = resolve_blocks(ctx, blocks)
     restricted = ctx.pool(blocks) is not None  # also: ValueError if the table has none
-    ctrl = make_controller(blocks, hidden, int(rng.integers(2**62)))
+    ctrl = make_controller(blocks, hidden, int(rng.integers(2**62)), space=ctx.space)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     opt = torch.optim.Adam(ctrl.parameters(), lr=lr)
     baseline = None

@@ -35,6 +35,7 @@ class Cell:
     """An immutable PNAS cell. Build it with :meth:`parse` or from blocks."""
 
     __slots__ = ("blocks", "__dict__")
+    space = "pnas"
 
     def __init__(self, blocks: Sequence[Block]):
         blocks = tuple((tuple(a), tuple(b)) for a, b in blocks)
@@ -158,6 +159,10 @@ class Cell:
 
     def __lt__(self, other: "Cell") -> bool:
         return (self.num_blocks, self.canonical_blocks) < (other.num_blocks, other.canonical_blocks)
+
+    def named_blocks(self) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+        """Blocks with op names instead of codes (what the network builder reads)."""
+        return [((OPS_SORTED[a], i), (OPS_SORTED[b], j)) for (a, i), (b, j) in self.blocks]
 
     def ops(self) -> list[str]:
         """Op names in block order, two per block."""

@@ -14,7 +14,8 @@ Seed rules (documented, never hidden randomness):
 * ``seed=None, rng=G``: one usable seed drawn uniformly with ``G.integers`` (an int ``rng``
   is turned into ``np.random.default_rng(rng)``).
 
-``arch`` is any form ``Cell.parse`` accepts, or a 16-hex arch_hash.
+``arch`` is any arch string or genotype of the table's space (``Benchmark.space``), or a 16-hex
+arch_hash; a genotype of another space raises one line naming both spaces.
 """
 from __future__ import annotations
 
@@ -84,9 +85,9 @@ class Benchmark:
         """(arch_hash, how to name it in messages) for any arch form or a 16-hex hash."""
         if isinstance(arch, str) and S.HASH_PATTERN.match(arch.strip()):
             return arch.strip(), arch.strip()
-        from nasbench.space import Cell
+        from nasbench.space import parse_arch
 
-        cell = Cell.parse(arch)
+        cell = parse_arch(arch, self.space)
         return cell.arch_hash, cell.canonical_string
 
     def _arch_rows(self, arch) -> tuple[int, int, str, str]:
@@ -251,6 +252,12 @@ class Benchmark:
     def provenance(self) -> dict:
         return self.metadata.provenance
 
+    @cached_property
+    def space(self) -> str:
+        """The table's design space (``pnas`` for an empty table)."""
+        column = self._runs.column("space")
+        return str(column[0].as_py()) if len(column) else "pnas"
+
     @property
     def seeds(self) -> list[int]:
         return [int(s) for s in np.unique(self._r.data["seed"])]
@@ -290,5 +297,5 @@ class Benchmark:
         return iter(self.archs())
 
     def __repr__(self) -> str:
-        return (f"Benchmark({str(self.path)!r}, archs={len(self)}, runs={self._runs.num_rows}, "
+        return (f"Benchmark({str(self.path)!r}, space={self.space}, archs={len(self)}, runs={self._runs.num_rows}, "
                 f"seeds={self.seeds}, epochs={self.epochs})")

@@ -171,6 +171,9 @@ def _protocol_problems(runs: pa.Table, meta) -> list[str]:
     elif hashes and meta.protocol_hash is not None and hashes[0] != meta.protocol_hash:
         problems.append(f"{S.RUNS_FILE}: protocol_hash {hashes[0]} differs from the "
                         f"metadata's {meta.protocol_hash}")
+    spaces = pc.unique(runs.column("space")).to_pylist()
+    if len(spaces) > 1:
+        problems.append(f"{S.RUNS_FILE}: mixes spaces {', '.join(sorted(spaces))}; one table holds one space")
     for column in ("dataset", "epochs"):
         values = pc.unique(runs.column(column)).to_pylist()
         expected = meta.protocol.get(column)
@@ -202,14 +205,15 @@ def _reference_problems(runs: pa.Table, curves: pa.Table) -> list[str]:
 
 
 def _canonical_problems(runs: pa.Table) -> list[str]:
-    from nasbench.space import Cell
+    from nasbench.space import parse_arch
 
     bad = np.zeros(runs.num_rows, dtype=bool)
     blocks = _np(runs, "num_blocks")
+    spaces = runs.column("space").to_pylist()
     for i, arch in enumerate(runs.column("arch").to_pylist()):
         try:
-            cell = Cell.parse(arch)
+            cell = parse_arch(arch, spaces[i])
             bad[i] = cell.canonical_string != arch or cell.num_blocks != blocks[i]
         except ValueError:
             bad[i] = True
-    return _rows(runs, bad, S.RUNS_FILE, "an arch that is not a canonical cell of num_blocks")
+    return _rows(runs, bad, S.RUNS_FILE, "an arch that is not a canonical genotype of its space and num_blocks")

@@ -68,6 +68,7 @@ def table_summary(table, command: str | None = None, top: int = 10) -> dict:
     return {
         "path": str(bench.path),
         "schema_version": bench.metadata.schema_version,
+        "space": bench.space,
         "protocol_hash": bench.metadata.protocol_hash,
         "protocol": bench.protocol,
         "provenance": bench.provenance,
@@ -90,7 +91,7 @@ def _num(x) -> str:
 def render(summary: dict, see_also: tuple[tuple[str, str], ...] = ()) -> str:
     """The datasheet as Markdown; ``see_also`` adds (title, link) pairs, e.g. its reports."""
     lines = [f"# nasbench table `{Path(summary['path']).name}`", "",
-             f"schema_version {summary['schema_version']}, protocol_hash "
+             f"space `{summary.get('space', 'pnas')}`, schema_version {summary['schema_version']}, protocol_hash "
              f"`{summary['protocol_hash']}`: {summary['archs']} archs, {summary['runs']} runs, "
              f"{summary['curve_rows']} curve rows, {summary['epochs']} epochs, "
              f"seeds {summary['seeds']}.", "",

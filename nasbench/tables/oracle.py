@@ -96,7 +96,7 @@ class Oracle:
     def sample(self, num_blocks: int, n: int, rng=None) -> list:
         """``n`` cells drawn uniformly (with replacement) from the table's cells of
         ``num_blocks`` blocks, from ``rng`` or else the Oracle's own rng."""
-        from nasbench.space import Cell
+        from nasbench.space import parse_arch
 
         rng = self.rng if rng is None else np.random.default_rng(rng)
         if rng is None:
@@ -104,7 +104,7 @@ class Oracle:
         pool = self.candidates(num_blocks)
         if not pool:
             raise ValueError(f"table {self.bench.path} has no cells with {num_blocks} blocks")
-        return [Cell.parse(pool[i]) for i in rng.integers(len(pool), size=n)]
+        return [parse_arch(pool[i], self.bench.space) for i in rng.integers(len(pool), size=n)]
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, arch, epochs: int | None = None) -> Evaluation:
@@ -159,9 +159,9 @@ class Oracle:
         return seconds if math.isfinite(seconds) else final["train_seconds"] * epochs / total
 
     def _predicted(self, arch, epochs: int, total: int) -> dict:
-        from nasbench.space import Cell
+        from nasbench.space import parse_arch
 
-        cell = Cell.parse(arch)
+        cell = parse_arch(arch, self.bench.space)
         pred = self.surrogate.predict_metrics([cell])
         try:
             one = {k: float(np.asarray(pred[k]).reshape(-1)[0])
