@@ -152,6 +152,14 @@ def test_analysis_compares_all_spaces(tables, tmp_path):
     assert result.exit_code == 0, result.output
     for name in ALL:
         assert name in result.output
+    report = ["analyze", "report", "--group-by", "space", "--min-models", "2", "--permutations", "20",
+              "--trials", "20", "--out", str(tmp_path / "report")]
+    for name in ALL:
+        report += ["--table", str(tables[name])]
+    result = CliRunner().invoke(main, report)
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "report" / "README.md").read_text()
+    assert all(f"| space={name} | 3 |" in text for name in ALL), text[:2000]
 
 
 def test_params_window_filters_sampled_plans():

@@ -142,3 +142,17 @@ def load_tables(paths, status: str | None = "ok"):
         names.append(name if name not in names else f"{name}#{len(names)}")
     frames = [load_runs(p, status).assign(table=n) for p, n in zip(paths, names)]
     return pd.concat(frames, ignore_index=True)
+
+
+def select(frame, where: str | None):
+    """Rows of ``frame`` matching the pandas query ``where`` (all rows when None); a bad
+    expression or an empty result is one ValueError line."""
+    if not where:
+        return frame
+    try:
+        out = frame.query(where)
+    except Exception as exc:  # noqa: BLE001 - pandas raises many kinds for a bad expression
+        raise ValueError(f"bad --where expression {where!r}: {' '.join(str(exc).split())}") from None
+    if out.empty:
+        raise ValueError(f"no model matches --where {where!r}")
+    return out

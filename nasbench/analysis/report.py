@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 
 from nasbench.analysis._util import as_rng
-from nasbench.analysis.data import load_runs, split_groups
+from nasbench.analysis.data import load_runs, load_tables, select, split_groups
 from nasbench.analysis.edf import EDF
 from nasbench.analysis.ks import ks_matrix, square
 from nasbench.analysis.normalize import complexity_weights
@@ -56,8 +57,11 @@ def _figure_md(name: str, alt: str) -> str:
 def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "params",
                  metric: str = "test_acc", bins: int = 10, scale: str = "linear",
                  empty: str = "drop", min_models: int = 5, n_permutations: int = 1000,
-                 n_trials: int = 1000, rng: np.random.Generator | int = 0) -> Path:
-    """Analyze one table and write ``out_dir/README.md`` (+ figures, results.json, Parquet).
+                 n_trials: int = 1000, rng: np.random.Generator | int = 0,
+                 where: str | None = None) -> Path:
+    """Analyze one table (or several: a list of paths, stacked with a ``table`` column, e.g. one
+    table per design space grouped by ``space``) and write ``out_dir/README.md`` (+ figures,
+    results.json, Parquet).
 
     ``group_by``: column(s) defining the compared groups (None: one group); ``complexity``:
     params or flops for normalization and the Pareto plot; ``bins``/``scale``/``empty``: see
@@ -69,12 +73,14 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     gen = as_rng(rng)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    g = split_groups(load_runs(table_path), () if group_by is None else group_by, metric,
-                     min_models)
+    several = not isinstance(table_path, (str, os.PathLike))
+    frame = select(load_tables(table_path) if several else load_runs(table_path), where)
+    shown = ", ".join(f"`{p}`" for p in table_path) if several else f"`{table_path}`"
+    g = split_groups(frame, () if group_by is None else group_by, metric, min_models)
     c = g.complexity(complexity)
-    res: dict = {"table": str(table_path), "metric": metric, "error": f"1 - {metric}",
+    res: dict = {"table": [str(p) for p in table_path] if several else str(table_path), "metric": metric, "error": f"1 - {metric}",
                  "group_by": group_by, "complexity": complexity, "groups": {}, "skipped": g.skipped}
-    md = [f"# Design-space analysis of `{table_path}`", "",
+    md = [f"# Design-space analysis of {shown}" + (f" where `{where}`" if where else ""), "",
           f"Error = 1 − `{metric}` (seeds averaged per architecture). Groups by `{group_by}`; "
           f"complexity = `{complexity}`. Method: Radosavovic et al., *On Network Design Spaces "
           "for Visual Recognition* (ICCV 2019).", ""]

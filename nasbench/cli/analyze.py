@@ -35,17 +35,22 @@ def _selection_options(f):
                      help="A bin without models of some group: fail, or drop it for all."),
         click.option("--min-models", type=click.IntRange(min=1), default=5, show_default=True,
                      help="Skip groups with fewer models."),
+        click.option("--where", default=None,
+                     help="Keep only models matching this pandas query, e.g. "
+                          "'num_blocks == 5 and params <= 300000'."),
     ]
     for opt in reversed(options):
         f = opt(f)
     return f
 
 
-def _prepare(tables, group_by, metric, normalize, bins, scale, empty, min_models):
+def _prepare(tables, group_by, metric, normalize, bins, scale, empty, min_models, where=None):
     """(groups, weights or None, strata or None) for the selected tables."""
     from nasbench.analysis import complexity_weights, load_tables, split_groups
 
-    df = load_tables(tables)
+    from nasbench.analysis.data import select
+
+    df = select(load_tables(tables), where)
     by = [] if group_by == "none" else [group_by]
     if len(tables) > 1 and group_by != "table":
         by = ["table"] + by
@@ -76,14 +81,14 @@ def analyze() -> None:
 @analyze.command()
 @_selection_options
 @click.option("--out", type=click.Path(path_type=Path), help="Write edf.png/.svg and edf.parquet.")
-def edf(tables, group_by, metric, normalize, bins, scale, empty, min_models, out):
+def edf(tables, group_by, metric, normalize, bins, scale, empty, min_models, where, out):
     """Error EDF per group: summary to stdout, plot and step functions with --out."""
     import pandas as pd
 
     from nasbench.analysis import EDF
     from nasbench.analysis.plots import plot_edfs
 
-    g, w, _ = _prepare(tables, group_by, metric, normalize, bins, scale, empty, min_models)
+    g, w, _ = _prepare(tables, group_by, metric, normalize, bins, scale, empty, min_models, where)
     curves, rows = {}, []
     for lab in g.order:
         m = g.mask(lab)
@@ -106,12 +111,12 @@ def edf(tables, group_by, metric, normalize, bins, scale, empty, min_models, out
               help="Permutations for the weighted (normalized) test.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Write ks.parquet.")
-def ks(tables, group_by, metric, normalize, bins, scale, empty, min_models, permutations,
+def ks(tables, group_by, metric, normalize, bins, scale, empty, min_models, where, permutations,
        seed, out):
     """Two-sample KS test between every pair of groups (normalized: permutation p-values)."""
     from nasbench.analysis import ks_matrix
 
-    g, w, strata = _prepare(tables, group_by, metric, normalize, bins, scale, empty, min_models)
+    g, w, strata = _prepare(tables, group_by, metric, normalize, bins, scale, empty, min_models, where)
     if len(g.order) < 2:
         raise ValueError(f"need at least two groups to compare, got {list(g.order)}")
     keep = slice(None) if w is None else w > 0
@@ -131,7 +136,7 @@ def ks(tables, group_by, metric, normalize, bins, scale, empty, min_models, perm
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path),
               help="Write random_search.png/.svg and random_search.parquet.")
-def random_search(tables, group_by, metric, normalize, bins, scale, empty, min_models, trials,
+def random_search(tables, group_by, metric, normalize, bins, scale, empty, min_models, where, trials,
                   seed, out):
     """Expected min error of n random models (exact) and its simulated band, n = 1, 2, 4, ..."""
     import numpy as np
@@ -140,7 +145,7 @@ def random_search(tables, group_by, metric, normalize, bins, scale, empty, min_m
     from nasbench.analysis import random_search_curve
     from nasbench.analysis.plots import plot_random_search, with_n
 
-    g, w, _ = _prepare(tables, group_by, metric, normalize, bins, scale, empty, min_models)
+    g, w, _ = _prepare(tables, group_by, metric, normalize, bins, scale, empty, min_models, where)
     rng = np.random.default_rng(seed)
     curves, frames = {}, []
     for lab in g.order:
@@ -159,8 +164,9 @@ def random_search(tables, group_by, metric, normalize, bins, scale, empty, min_m
 
 
 @analyze.command()
-@click.option("--table", required=True, type=click.Path(path_type=Path),
-              help="Table folder (with runs.parquet).")
+@click.option("--table", "tables", required=True, multiple=True, type=click.Path(path_type=Path),
+              help="Table folder (with runs.parquet); repeat to analyze several together "
+                   "(e.g. one table per space with --group-by space).")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Report folder.")
 @click.option("--group-by", default="num_blocks", show_default=True,
               help="Column defining the compared groups, or 'none'.")
@@ -174,13 +180,14 @@ def random_search(tables, group_by, metric, normalize, bins, scale, empty, min_m
 @click.option("--trials", type=click.IntRange(min=2), default=1000, show_default=True)
 @click.option("--min-models", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def report(table, out, group_by, complexity, metric, bins, scale, permutations, trials,
-           min_models, seed):
-    """Full NDS-style report of one table: README.md, figures, results.json, Parquet."""
+@click.option("--where", default=None, help="Keep only models matching this pandas query.")
+def report(tables, out, group_by, complexity, metric, bins, scale, permutations, trials,
+           min_models, seed, where):
+    """Full NDS-style report of one or more tables: README.md, figures, results.json, Parquet."""
     from nasbench.analysis import write_report
 
-    path = write_report(table, out, group_by=None if group_by == "none" else group_by,
+    path = write_report(tables[0] if len(tables) == 1 else list(tables), out, group_by=None if group_by == "none" else group_by,
                         complexity=complexity, metric=metric, bins=bins, scale=scale,
                         min_models=min_models, n_permutations=permutations, n_trials=trials,
-                        rng=seed)
+                        rng=seed, where=where)
     click.echo(f"wrote {path}")

@@ -85,9 +85,11 @@ def common(f):
 @click.option("--device", default="cpu", show_default=True, help="Live: cpu, cuda or cuda:N.")
 @click.option("--train-seed", default=0, show_default=True, type=int, help="Live: training seed.")
 @click.option("--data-dir", default=None, help="Live: dataset folder.")
+@click.option("--space", default="pnas", show_default=True,
+              help="Live: design space searched (replay searches the table's space).")
 def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surrogate_path,
         surrogate_model, seed, params, out, live, protocol, epochs, out_table, device, train_seed,
-        data_dir) -> None:
+        data_dir, space) -> None:
     """Run one search and write its trajectory to OUT."""
     from nasbench.search import LiveEvaluator, ReplayEvaluator, get_algorithm
 
@@ -103,7 +105,7 @@ def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surr
         if epochs is not None:
             proto = proto.replace(epochs=epochs)
         evaluator = LiveEvaluator(proto, out_table, device=device, seed=train_seed,
-                                  data_dir=data_dir, command=_command())
+                                  data_dir=data_dir, command=_command(), space=space)
     else:
         if not table:
             raise ValueError("replay needs --table TABLE (or use --live)")

@@ -24,7 +24,8 @@ class LiveEvaluator:
 
     Holds ``out_dir``'s build lock until :meth:`close`; use it as a context manager. The
     clock is wall-clock seconds since construction (or :meth:`reset`). ``n_trained`` counts
-    models trained by this evaluator, ``n_cached`` the answers served from ``out_dir``."""
+    models trained by this evaluator, ``n_cached`` the answers served from ``out_dir``.
+    ``space`` names the design space searched (arch strings are parsed in it)."""
 
     restricted = False
 

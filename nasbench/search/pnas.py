@@ -20,6 +20,10 @@ single B1 cell has 300 B2 children). The paper's K=256, Bmax=5: 136 + 4 * 256 = 
 ``surrogate`` is a predictor registry name (``lstm``, ``mlp_ensemble``, ``xgboost``, ...)
 with ``surrogate_params`` as hyper-parameters (``random_state`` defaults to a draw from
 the run's rng), or a predictor instance (refitted; it must have fit/predict).
+
+Other cell spaces work the same way through the evaluator's space (``space.enumerate(1)``,
+``space.expand``; a two-cell genotype's children grow both cells by one block). Network
+families have no b -> b+1 structure: their tables hold no B1 level and the search says so.
 """
 from __future__ import annotations
 

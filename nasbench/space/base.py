@@ -59,8 +59,16 @@ class Space:
         raise NotImplementedError(f"space {self.name!r} does not implement parse")
 
     def sample(self, b: int, n: int, seed: int | np.random.Generator = 0) -> list:
-        """``n`` independent random genotypes of size ``b``."""
-        raise NotImplementedError(f"space {self.name!r} does not implement sample")
+        """``n`` independent random genotypes of size ``b`` (each from :meth:`draw`)."""
+        self.check_size(b)
+        if n < 0:
+            raise ValueError(f"sample size must be >= 0, got {n}")
+        rng = np.random.default_rng(seed)
+        return [self.draw(b, rng) for _ in range(n)]
+
+    def draw(self, b: int, rng: np.random.Generator):
+        """One random genotype of size ``b`` from ``rng``."""
+        raise NotImplementedError(f"space {self.name!r} does not implement sampling")
 
     def count(self, b: int) -> int:
         """Exact number of distinct genotypes of size ``b``."""

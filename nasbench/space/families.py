@@ -117,17 +117,10 @@ class FamilySpace(Space):
     def _spec(self, got: dict[str, tuple[int, ...]]) -> NetSpec:
         return NetSpec(self.name, got["d"], got["w"], got.get("b", (1,) * STAGES), got.get("g", (1,) * STAGES))
 
-    def sample(self, b: int, n: int, seed=0) -> list[NetSpec]:
-        self.check_size(b)
-        if n < 0:
-            raise ValueError(f"sample size must be >= 0, got {n}")
-        rng = np.random.default_rng(seed)
-        out = []
-        for _ in range(n):
-            got = {f: tuple(int(self.values[f][i]) for i in rng.integers(len(self.values[f]), size=STAGES))
-                   for f in self.fields}
-            out.append(self._spec(got))
-        return out
+    def draw(self, b: int, rng: np.random.Generator) -> NetSpec:
+        """Every field of every stage uniform over its value list."""
+        return self._spec({f: tuple(int(self.values[f][i]) for i in rng.integers(len(self.values[f]), size=STAGES))
+                           for f in self.fields})
 
     def count(self, b: int) -> int:
         self.check_size(b)

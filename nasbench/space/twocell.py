@@ -223,17 +223,10 @@ class TwoCellSpace(Space):
         return blocks
 
     # ------------------------------------------------------------------ sets of genotypes
-    def sample(self, b: int, n: int, seed=0) -> list[CellPair]:
-        """``n`` genotypes; each cell uniform over canonical cells of ``b`` blocks."""
-        self.check_size(b)
-        if n < 0:
-            raise ValueError(f"sample size must be >= 0, got {n}")
-        rng = np.random.default_rng(seed)
-        out = []
-        for _ in range(n):
-            normal, reduce = (dag.sample_blocks(b, 1, rng, len(self.ops), self.distinct)[0] for _ in KINDS)
-            out.append(CellPair(self, normal, reduce))
-        return out
+    def draw(self, b: int, rng: np.random.Generator) -> CellPair:
+        """Each cell independently uniform over canonical cells of ``b`` blocks."""
+        normal, reduce = (dag.sample_blocks(b, 1, rng, len(self.ops), self.distinct)[0] for _ in KINDS)
+        return CellPair(self, normal, reduce)
 
     def cell_count(self, b: int) -> int:
         """Canonical single cells of ``b`` blocks."""
