@@ -241,10 +241,13 @@ def test_cli_commands(table, tmp_path):
                                 "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert (out / "random_search.png").exists()
+    notes = tmp_path / "findings.md"
+    notes.write_text("**What it shows**: B=2 cells are better.\n")
     r = runner.invoke(analyze, ["report", "--table", str(table), "--out", str(out / "rep"),
-                                "--permutations", "20", "--trials", "50"])
+                                "--permutations", "20", "--trials", "50", "--notes", str(notes)])
     assert r.exit_code == 0, r.output
-    assert (out / "rep" / "README.md").exists()
+    text = (out / "rep" / "README.md").read_text()
+    assert text.index("**What it shows**: B=2 cells are better.") < text.index("## Error EDF")
 
 
 @pytest.mark.parametrize("args, match", [

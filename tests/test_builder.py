@@ -288,6 +288,24 @@ def test_corrupt_shards_are_reported_moved_aside_and_rerun(reference, plan_file,
     assert summary.trained == 0
 
 
+def test_a_table_keeps_failed_rows(reference, tmp_path):
+    """Tasks that failed for good (params 0, NaN metrics) still compact into a valid table."""
+    from nasbench.builder.build import compact
+    from nasbench.builder.runners import failed_result
+    from nasbench.builder.shards import ShardStore
+
+    out = tmp_path / "out"
+    out.mkdir()
+    plan = from_file(write_plan(tmp_path / "p.txt", PLAN_ARCHS[:2]), [0])
+    ok_task, failed_task = list(plan.tasks())
+    ShardStore(out).write([train(ok_task.arch, PROTO, 0),
+                           failed_result(failed_task, PROTO, "worker process died 4 times")])
+    compact(out, PROTO, report=lambda msg: None)
+    runs, curves = read_table(out)
+    assert dict(zip(runs.arch_hash, runs.status)) == {ok_task.arch_hash: "ok", failed_task.arch_hash: "failed"}
+    assert set(curves.arch_hash) == {ok_task.arch_hash} and validate(out) == []
+
+
 def test_failed_results_are_retried_and_done_ones_are_not(reference, tmp_path):
     """A ``failed`` row is re-run by the next build; ``ok`` and ``diverged`` rows are kept."""
     from nasbench.builder.runners import failed_result

@@ -222,6 +222,22 @@ def test_digits_default_split():
     assert get_dataset("digits", train_size=100).sizes == {"train": 100, "val": 397, "test": 400}
 
 
+@pytest.mark.parametrize("direct", [True, False])
+def test_digits_arrays_equal_load_digits(direct, monkeypatch):
+    """The direct CSV read (no sklearn import) and the load_digits fallback give the same bits."""
+    from sklearn.datasets import load_digits
+
+    from nasbench.data import digits
+
+    if not direct:
+        monkeypatch.setattr(digits.importlib.util, "find_spec", lambda name: None)
+    images, labels = digits.load_digits_arrays()
+    bunch = load_digits()
+    np.testing.assert_array_equal(images, bunch.images)
+    np.testing.assert_array_equal(labels, bunch.target)
+    assert labels.dtype.kind == "i" and images.shape == (1797, 8, 8)
+
+
 DIGEST_SCRIPT = """
 import hashlib
 from nasbench.data import get_dataset

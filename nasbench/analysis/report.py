@@ -58,7 +58,7 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
                  metric: str = "test_acc", bins: int = 10, scale: str = "linear",
                  empty: str = "drop", min_models: int = 5, n_permutations: int = 1000,
                  n_trials: int = 1000, rng: np.random.Generator | int = 0,
-                 where: str | None = None) -> Path:
+                 where: str | None = None, notes: str | os.PathLike | None = None) -> Path:
     """Analyze one table (or several: a list of paths, stacked with a ``table`` column, e.g. one
     table per design space grouped by ``space``) and write ``out_dir/README.md`` (+ figures,
     results.json, Parquet).
@@ -66,7 +66,9 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     ``group_by``: column(s) defining the compared groups (None: one group); ``complexity``:
     params or flops for normalization and the Pareto plot; ``bins``/``scale``/``empty``: see
     :func:`complexity_weights` (``empty='drop'`` by default so real tables with sparse bins
-    still get a report; dropped bins are listed). Returns the README path.
+    still get a report; dropped bins are listed). ``notes``: a Markdown file of hand-written
+    findings placed under the header, so regenerating the report keeps them. Returns the README
+    path.
     """
     import pandas as pd
 
@@ -84,6 +86,8 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
           f"Error = 1 − `{metric}` (seeds averaged per architecture). Groups by `{group_by}`; "
           f"complexity = `{complexity}`. Method: Radosavovic et al., *On Network Design Spaces "
           "for Visual Recognition* (ICCV 2019).", ""]
+    if notes is not None:
+        md += [Path(notes).read_text().strip(), ""]
     rows = []
     for lab in g.order:
         e = g.errors[g.mask(lab)]

@@ -181,13 +181,15 @@ def random_search(tables, group_by, metric, normalize, bins, scale, empty, min_m
 @click.option("--min-models", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--where", default=None, help="Keep only models matching this pandas query.")
+@click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Markdown file of findings to place under the README's header (kept on re-runs).")
 def report(tables, out, group_by, complexity, metric, bins, scale, permutations, trials,
-           min_models, seed, where):
+           min_models, seed, where, notes):
     """Full NDS-style report of one or more tables: README.md, figures, results.json, Parquet."""
     from nasbench.analysis import write_report
 
     path = write_report(tables[0] if len(tables) == 1 else list(tables), out, group_by=None if group_by == "none" else group_by,
                         complexity=complexity, metric=metric, bins=bins, scale=scale,
                         min_models=min_models, n_permutations=permutations, n_trials=trials,
-                        rng=seed, where=where)
+                        rng=seed, where=where, notes=notes)
     click.echo(f"wrote {path}")

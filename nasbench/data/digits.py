@@ -9,6 +9,7 @@ official train set, from which ``split_seed`` holds val out as for every dataset
 """
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -24,17 +25,34 @@ TEST_STREAM = 2  # distinct from the val (0) and train-cap (1) streams of splits
 MAX_VALUE = 16
 
 
+def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """``(images (1797, 8, 8) float, labels (1797,) int)`` exactly as ``load_digits()`` gives them.
+
+    Reads the CSV that ships inside scikit-learn directly: importing ``sklearn.datasets`` costs
+    ~2.5 s, which every build worker would pay again. Falls back to ``load_digits`` if the file
+    moved in some scikit-learn version.
+    """
+    spec = importlib.util.find_spec("sklearn")  # locates the package without importing it
+    if spec is not None and spec.submodule_search_locations:
+        csv = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "digits.csv.gz"
+        if csv.is_file():
+            data = np.loadtxt(csv, delimiter=",")
+            return data[:, :-1].reshape(-1, 8, 8), data[:, -1].astype(np.int64)
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return bunch.images, bunch.target
+
+
 def read_digits(folder: Path | None = None, name: str = "digits") -> RawImages:
-    """Decode ``sklearn.datasets.load_digits`` into the fixed train (1,397) / test (400) split.
+    """Decode scikit-learn's digits into the fixed train (1,397) / test (400) split.
 
     ``folder`` is ignored (the data ships inside scikit-learn). ``train_ids``/``test_ids``
     are positions in ``load_digits()``'s arrays.
     """
-    from sklearn.datasets import load_digits  # imported lazily: sklearn is slow to import
-
-    bunch = load_digits()
-    images = np.asarray(bunch.images).round().astype(np.uint8)[:, None]  # (N, 1, 8, 8), 0..16
-    labels = np.asarray(bunch.target, dtype=np.int64)
+    raw_images, raw_labels = load_digits_arrays()
+    images = np.asarray(raw_images).round().astype(np.uint8)[:, None]  # (N, 1, 8, 8), 0..16
+    labels = np.asarray(raw_labels, dtype=np.int64)
     test_ids = stratified_sample(labels, TEST_SIZE, TEST_SEED, TEST_STREAM)
     train_ids = complement(len(labels), test_ids)
     return RawImages(

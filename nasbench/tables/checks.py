@@ -142,7 +142,9 @@ def _run_value_problems(runs: pa.Table) -> list[str]:
         problems += _range(runs, col, 0.0, nan_ok=not_ok, name=name)
     problems += _range(runs, "epochs", 1, name=name)
     problems += _range(runs, "num_blocks", 1, name=name)
-    problems += _range(runs, "params", 0, strict_lo=True, name=name)
+    problems += _range(runs, "params", 0, name=name)  # 0 only where training never started
+    problems += _rows(runs, (status != "failed") & (_np(runs, "params") <= 0), name,
+                      "status ok/diverged but params <= 0")
     problems += _range(runs, "flops", 0, name=name)
     epochs, best = _np(runs, "epochs"), _np(runs, "best_val_epoch")
     problems += _rows(runs, ~not_ok & ((best < 1) | (best > epochs)), name,

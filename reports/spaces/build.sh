@@ -3,6 +3,7 @@
 # trained under the `digits` protocol, restricted to <= 300k parameters (the NDS way of
 # comparing spaces at one complexity). Every build resumes: re-run this script after an
 # interruption. PNAS is taken from the shipped table (its B5 cells within the same window).
+# FINDINGS.md holds the hand-written reading of the numbers; the report embeds it.
 set -euo pipefail
 OUT=${OUT:-out/spaces}
 WORKERS=${WORKERS:-2}
@@ -15,4 +16,4 @@ for space in nasnet amoeba enas darts vanilla resnet resnext_a resnext_b; do
   tables+=(--table "$OUT/$space")
 done
 nasbench analyze report "${tables[@]}" --group-by space --where "(space != 'pnas' or num_blocks == 5) and params <= 300000" \
-  --out reports/spaces
+  --notes reports/spaces/FINDINGS.md --out reports/spaces
