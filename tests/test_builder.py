@@ -329,3 +329,15 @@ def test_failed_results_are_retried_and_done_ones_are_not(reference, tmp_path):
     keys = {ok_task.key, failed_task.key}
     assert_same_results(restrict(*read_table(out), keys), restrict(*read_table(reference), keys))
     assert validate(out) == []
+
+
+def test_largest_first_sorts_within_windows_and_keeps_every_task():
+    from nasbench.builder.build import largest_first
+    from nasbench.builder.plan import Task
+
+    tasks = [Task(f"a{i}", f"h{i}", b, 0) for i, b in enumerate([1, 3, 1, 2, 3, 1, 5])]
+    ordered = list(largest_first(tasks, window=4))
+    assert [t.num_blocks for t in ordered] == [3, 2, 1, 1, 5, 3, 1]
+    assert [t.arch for t in ordered[:4]] == ["a1", "a3", "a0", "a2"]  # stable among equals
+    assert sorted(t.arch for t in ordered) == sorted(t.arch for t in tasks)
+    assert list(largest_first(iter([]))) == []

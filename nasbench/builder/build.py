@@ -20,15 +20,30 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
+from typing import Iterable, Iterator
 
-from nasbench.builder.plan import Plan
+from nasbench.builder.plan import Plan, Task
 from nasbench.builder.protocol import Protocol
 from nasbench.builder.runners import RunnerConfig, make_runner
 from nasbench.builder.shards import ShardStore
 from nasbench.builder.train import TrainResult
 
 DONE_STATUSES = ("ok", "diverged")
+SCHEDULE_WINDOW = 256  # tasks reordered at a time: bounded, so huge lazy plans still stream
+
+
+def largest_first(tasks: Iterable[Task], window: int = SCHEDULE_WINDOW) -> Iterator[Task]:
+    """``tasks`` in windows of ``window``, each sorted by block count, largest first (stable).
+
+    Longest-processing-time-first scheduling: the small models come last and fill the gaps,
+    so workers finish together instead of one training a big model while the others idle.
+    Results do not depend on the order (compaction sorts rows by key).
+    """
+    it = iter(tasks)
+    while chunk := list(islice(it, window)):
+        yield from sorted(chunk, key=lambda task: -task.num_blocks)
 
 
 @dataclass(frozen=True)
@@ -170,7 +185,7 @@ def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig 
         last_flush = time.monotonic()
         interrupted = False
         try:
-            for result in make_runner(runner).run(todo(), protocol):
+            for result in make_runner(runner).run(largest_first(todo()), protocol):
                 buffer.append(result)
                 counts["trained"] += 1
                 counts["failed"] += result.run["status"] == "failed"

@@ -3,7 +3,7 @@
 # trained under the `digits` protocol, restricted to <= 300k parameters (the NDS way of
 # comparing spaces at one complexity). Every build resumes: re-run this script after an
 # interruption. PNAS is taken from the shipped table (its B5 cells within the same window).
-# FINDINGS.md holds the hand-written reading of the numbers; the report embeds it.
+# FINDINGS.md / FAMILIES.md hold the hand-written reading of the numbers; the reports embed them.
 set -euo pipefail
 OUT=${OUT:-out/spaces}
 WORKERS=${WORKERS:-2}
@@ -17,3 +17,9 @@ for space in nasnet amoeba enas darts vanilla resnet resnext_a resnext_b; do
 done
 nasbench analyze report "${tables[@]}" --group-by space --where "(space != 'pnas' or num_blocks == 5) and params <= 300000" \
   --notes reports/spaces/FINDINGS.md --out reports/spaces
+families=()
+for space in vanilla resnet resnext_a resnext_b; do
+  families+=(--table "$OUT/$space")
+done
+nasbench analyze report "${families[@]}" --group-by space --notes reports/spaces/FAMILIES.md \
+  --out reports/spaces/families
