@@ -61,7 +61,7 @@ def kill_and_resume(tmp_path: Path, archs: list[str], seeds: tuple[int, ...], ki
         try:
             if i % 4 == 0:
                 # early: during start-up (imports, data, manifest, lock, pool start) or the first tasks
-                mode, delay = "early", rng.uniform(0.3, 8.0)
+                mode, delay = "early", rng.uniform(0.3, 4.0)
                 time.sleep(delay)
             else:
                 # mid-build: after 1-3 new shards, at a random point of the following tasks

@@ -211,3 +211,32 @@ def test_training_applies_no_flip_on_digits():
     data = data_for(tiny_protocol())
     assert data.flip_ok is False
     assert len(data.train_x) == tiny_protocol().train_size
+
+
+# ---------------------------------------------------------------- torch.compile (opt-in)
+
+def test_compile_failure_falls_back_to_eager_with_a_warning(result, monkeypatch):
+    """A backend that fails on first call: the run warns once and equals the eager run."""
+    calls = []
+
+    def broken_compile(model, **kwargs):
+        def compiled(x):
+            calls.append(x.shape)
+            raise RuntimeError("no C++ compiler")
+        return compiled
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    with pytest.warns(RuntimeWarning, match="torch.compile failed .*no C\\+\\+ compiler.*training eagerly"):
+        fallback = train(ARCH, PROTO, 0, compile=True)
+    assert len(calls) == 1  # tried once, then eager for the rest of the run
+    assert strip_timing(as_json(fallback)) == strip_timing(as_json(result))
+
+
+@pytest.mark.slow
+def test_compiled_training_runs_and_agrees_with_eager(result):
+    """The real inductor path on CPU: same protocol, same seed, finite and close to eager."""
+    compiled = train(ARCH, PROTO, 0, compile=True)
+    assert compiled.run["status"] == "ok" and len(compiled.curves) == PROTO.epochs
+    assert compiled.run["params"] == result.run["params"]
+    assert abs(compiled.run["train_loss"] - result.run["train_loss"]) < 0.05
+    assert abs(compiled.run["val_acc"] - result.run["val_acc"]) < 0.05

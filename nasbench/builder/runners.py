@@ -33,6 +33,7 @@ class RunnerConfig:
     ray_address: str | None = None
     max_retries: int = 3
     data_dir: str | None = None
+    compile: bool = False  # torch.compile the training step (see builder.train)
 
 
 def failed_result(task: Task, protocol: Protocol, error: str) -> TrainResult:
@@ -49,11 +50,12 @@ def failed_result(task: Task, protocol: Protocol, error: str) -> TrainResult:
     return TrainResult(run=run, curves=[])
 
 
-def run_task(task: Task, protocol_json: str, device: str, data_dir: str | None) -> TrainResult:
+def run_task(task: Task, protocol_json: str, device: str, data_dir: str | None,
+             compile: bool = False) -> TrainResult:
     """Train one task; exceptions become a failed result carrying the traceback's tail."""
     protocol = Protocol.from_json(protocol_json)
     try:
-        return train(task.arch, protocol, task.seed, device=device, data_dir=data_dir)
+        return train(task.arch, protocol, task.seed, device=device, data_dir=data_dir, compile=compile)
     except Exception:  # noqa: BLE001 - recorded in the table, the build goes on
         return failed_result(task, protocol, traceback.format_exc())
 
@@ -80,8 +82,8 @@ def _init_worker(queue) -> None:
 
 
 def _pool_task(args) -> TrainResult:
-    task, protocol_json, data_dir = args  # one tuple: the executor pickles it once
-    return run_task(task, protocol_json, _WORKER_DEVICE, data_dir)
+    task, protocol_json, data_dir, compile = args  # one tuple: the executor pickles it once
+    return run_task(task, protocol_json, _WORKER_DEVICE, data_dir, compile)
 
 
 class LocalRunner:
@@ -111,7 +113,7 @@ class LocalRunner:
 
     def run(self, tasks: Iterable[Task], protocol: Protocol) -> Iterator[TrainResult]:
         ctx = mp.get_context("spawn")
-        args = (protocol.to_json(), self.config.data_dir)
+        args = (protocol.to_json(), self.config.data_dir, self.config.compile)
         stream, retry = iter(tasks), deque()
         pending: dict = {}
         deaths: dict[tuple[str, int], int] = {}
@@ -193,7 +195,8 @@ class RayRunner:
 
         try:
             for task in tasks:
-                pending[remote.remote(task, protocol_json, device, self.config.data_dir)] = task
+                pending[remote.remote(task, protocol_json, device, self.config.data_dir,
+                                      self.config.compile)] = task
                 while len(pending) >= max(1, in_flight_limit):
                     yield from collect(block=True)
             while pending:

@@ -8,11 +8,17 @@ CPU that is oneDNN's fast path for the depthwise convs of separable ops). On CPU
 thread (a pool of processes fills the cores) and is bit-for-bit deterministic for a fixed
 (cell, protocol, seed); on CUDA it runs under bf16 autocast when the protocol asks for bf16.
 A NaN/inf loss ends the run early with status ``diverged``; it does not raise.
+
+``compile=True`` runs the training forward/backward through ``torch.compile`` (evaluation
+stays eager: its batch shapes vary). It is off by default: every distinct cell compiles
+anew, which costs more than a short protocol trains, and compiled numerics are not bit-equal
+to eager ones. If compilation fails, the run falls back to eager and warns.
 """
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -107,6 +113,25 @@ def evaluate(model, x, y, batch_size: int, autocast) -> tuple[float, float]:
     return loss_sum / len(x), correct / len(x)
 
 
+class CompiledStep:
+    """``model`` for the training forward, through ``torch.compile`` when asked; on the first
+    compile error it warns and stays eager for the rest of the run."""
+
+    def __init__(self, model: torch.nn.Module, enabled: bool):
+        self.model = model
+        self.compiled = torch.compile(model) if enabled else None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.compiled is not None:
+            try:
+                return self.compiled(x)
+            except Exception as exc:  # noqa: BLE001 - any backend failure: train eagerly
+                warnings.warn(f"torch.compile failed ({type(exc).__name__}: {str(exc)[:200]}); "
+                              "training eagerly", RuntimeWarning, stacklevel=2)
+                self.compiled = None
+        return self.model(x)
+
+
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
@@ -114,9 +139,9 @@ def device_name(device: torch.device) -> str:
 
 
 def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
-          data_dir: str | None = None) -> TrainResult:
+          data_dir: str | None = None, compile: bool = False) -> TrainResult:
     """Train ``cell`` (an arch string or genotype of any space) under ``protocol`` with ``seed``
-    on ``device``; never raises on divergence."""
+    on ``device`` (``compile``: see the module docstring); never raises on divergence."""
     cell = parse_arch(cell).canonical()
     device = torch.device(device)
     if device.type == "cpu":
@@ -143,6 +168,7 @@ def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
         [{"params": decay, "weight_decay": protocol.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=protocol.lr, momentum=protocol.momentum, nesterov=protocol.nesterov,
     )
+    step_model = CompiledStep(model, compile)
     gen = torch.Generator(device=device).manual_seed(seed)
     flip = protocol.augment == "shift+flip" and data.flip_ok
     shift = protocol.shift if protocol.augment != "none" else 0
@@ -173,7 +199,7 @@ def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
             for group in optimizer.param_groups:
                 group["lr"] = lr
             with autocast():
-                logits = model(x)
+                logits = step_model(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=protocol.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -36,10 +36,14 @@ from nasbench.cli.common import command_line, parse_int_range
 @click.option("--data-dir", default=None, help="Dataset folder (default $NASBENCH_DATA or ~/.cache/nasbench/data).")
 @click.option("--quick", is_flag=True, help="A small demo: 16 B1 cells, 1 seed, digits-quick "
               "(unless given), then a replay random search on the result.")
+@click.option("--compile", "compile_step", is_flag=True,
+              help="torch.compile the training step (falls back to eager on failure; "
+                   "not bit-equal to eager; pays only for long protocols).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, build_seed, max_params, min_params,
           protocol, out,
-          backend, workers, device, models_per_gpu, ray_address, max_retries, data_dir, quick, no_progress):
+          backend, workers, device, models_per_gpu, ray_address, max_retries, data_dir, quick, compile_step,
+          no_progress):
     """Train every task of a plan into OUT; the same command resumes an interrupted build."""
     import sys
 
@@ -84,7 +88,8 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
             raise click.UsageError("--children-of needs --top K")
         plan = plans.children_of(children_of, top, seed_list)
     runner = RunnerConfig(backend=backend, workers=workers, device=device, models_per_gpu=models_per_gpu,
-                          ray_address=ray_address, max_retries=max_retries, data_dir=data_dir)
+                          ray_address=ray_address, max_retries=max_retries, data_dir=data_dir,
+                          compile=compile_step)
     command = command_line(ctx)
     summary = run_build(plan, proto, out, runner, progress=not no_progress, command=command)
     click.echo(f"trained {summary.trained} ({summary.failed} failed), skipped {summary.skipped} already built, "
