@@ -65,6 +65,18 @@ def test_tiny_build_then_resume(tmp_path, protocol_file):
     pd.testing.assert_frame_equal(before[1], after[1])
 
 
+@pytest.mark.slow
+def test_compiled_build_through_the_cli(tmp_path, protocol_file):
+    """`--compile` reaches the workers: a real inductor build of one cell gives a valid table."""
+    out = tmp_path / "table"
+    result = run("build", "--sample", 1, "--blocks", 1, "--protocol", protocol_file, "--out", out,
+                 "--workers", 1, "--no-progress", "--compile")
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 1 and (runs.status == "ok").all() and validate(out) == []
+    assert "--compile" in read_metadata(out).provenance["command"]
+
+
 def test_no_plan_choice_is_a_usage_error(tmp_path, protocol_file):
     result = run("build", "--protocol", protocol_file, "--out", tmp_path / "out")
     assert result.exit_code == 2, result.output
