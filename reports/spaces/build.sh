@@ -11,15 +11,22 @@ for space in darts enas amoeba nasnet resnext_a vanilla resnet resnext_b; do
   nasbench build --space "$space" --sample 100 --max-params 300000 --seeds 0 --protocol digits \
     --out "$OUT/$space" --workers "$WORKERS" --no-progress
 done
+# The compacted tables (not the shards) are committed next to the report, so the analysis
+# can be re-run without training anything.
+TABLES=reports/spaces/tables
+for space in nasnet amoeba enas darts vanilla resnet resnext_a resnext_b; do
+  mkdir -p "$TABLES/$space"
+  cp "$OUT/$space"/{runs.parquet,curves.parquet,TABLE.md,build.json} "$TABLES/$space/"
+done
 tables=(--table tables/digits-pnas)
 for space in nasnet amoeba enas darts vanilla resnet resnext_a resnext_b; do
-  tables+=(--table "$OUT/$space")
+  tables+=(--table "$TABLES/$space")
 done
 nasbench analyze report "${tables[@]}" --group-by space --where "(space != 'pnas' or num_blocks == 5) and params <= 300000" \
   --notes reports/spaces/FINDINGS.md --out reports/spaces
 families=()
 for space in vanilla resnet resnext_a resnext_b; do
-  families+=(--table "$OUT/$space")
+  families+=(--table "$TABLES/$space")
 done
 nasbench analyze report "${families[@]}" --group-by space --notes reports/spaces/FAMILIES.md \
   --out reports/spaces/families
