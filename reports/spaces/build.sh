@@ -7,25 +7,22 @@
 set -euo pipefail
 OUT=${OUT:-out/spaces}
 WORKERS=${WORKERS:-2}
-for space in darts enas amoeba nasnet resnext_a vanilla resnet resnext_b; do
+CELL_SPACES=(nasnet amoeba enas darts)            # PNAS comes from tables/digits-pnas
+FAMILIES=(vanilla resnet resnext_a resnext_b)
+TABLES=reports/spaces/tables  # the compacted tables (not the shards), committed with the report
+all=(--table tables/digits-pnas)
+for space in "${CELL_SPACES[@]}" "${FAMILIES[@]}"; do
   nasbench build --space "$space" --sample 100 --max-params 300000 --seeds 0 --protocol digits \
     --out "$OUT/$space" --workers "$WORKERS" --no-progress
-done
-# The compacted tables (not the shards) are committed next to the report, so the analysis
-# can be re-run without training anything.
-TABLES=reports/spaces/tables
-for space in nasnet amoeba enas darts vanilla resnet resnext_a resnext_b; do
   mkdir -p "$TABLES/$space"
   cp "$OUT/$space"/{runs.parquet,curves.parquet,TABLE.md,build.json} "$TABLES/$space/"
+  all+=(--table "$TABLES/$space")
 done
-tables=(--table tables/digits-pnas)
-for space in nasnet amoeba enas darts vanilla resnet resnext_a resnext_b; do
-  tables+=(--table "$TABLES/$space")
-done
-nasbench analyze report "${tables[@]}" --group-by space --where "(space != 'pnas' or num_blocks == 5) and params <= 300000" \
+nasbench analyze report "${all[@]}" --group-by space \
+  --where "(space != 'pnas' or num_blocks == 5) and params <= 300000" \
   --notes reports/spaces/FINDINGS.md --out reports/spaces
 families=()
-for space in vanilla resnet resnext_a resnext_b; do
+for space in "${FAMILIES[@]}"; do
   families+=(--table "$TABLES/$space")
 done
 nasbench analyze report "${families[@]}" --group-by space --notes reports/spaces/FAMILIES.md \
