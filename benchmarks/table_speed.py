@@ -15,12 +15,17 @@ Generates a synthetic schema-v1 table (ARCHS archs x 1 seed x EPOCHS epochs) wit
 * pandas: the same lookup as a boolean filter on the curves DataFrame, timed on a sample
   (default 200) and extrapolated to QUERIES -- a full pandas run would take minutes;
 * arch-string overhead: ``Cell.parse`` + canonical form + hash of real 5-block cells, the
-  extra cost of querying by arch string instead of arch_hash.
+  extra cost of querying by arch string instead of arch_hash;
+* ``Oracle.evaluate(arch)`` (seed mean, full epochs), each call timed alone: the fast path
+  (a stored string: one dict lookup) over QUERIES calls, its one-off index build (the first
+  call), and the slow path (``fast=False``, by arch_hash, which skips the parse) on a sample
+  (default 2,000); ratios against the slow path and the pandas filter of the same run.
 
 The arch strings are random op/input strings of 5 blocks with arch_hash = sha256(arch)[:16]
 (valid schema-v1 rows, but not canonical cells: canonicalizing 100k real cells would
 dominate the run and does not change lookup cost, which depends only on the hashes).
-Targets: open+index <= ~1 s, RSS <= 2x Arrow size, point query >= 100x faster than pandas.
+Targets: open+index <= ~1 s, RSS <= 2x Arrow size, point query >= 100x faster than pandas,
+Oracle.evaluate of a stored string < 20 us.
 """
 from __future__ import annotations
 
@@ -90,7 +95,8 @@ def generate(out_dir: str, n_archs: int, epochs: int, seed: int = 0) -> None:
                 datasheet=False)
 
 
-def measure(table: str, warmup: str, n_queries: int, pandas_sample: int, seed: int) -> dict:
+def measure(table: str, warmup: str, n_queries: int, pandas_sample: int, seed: int,
+            oracle_sample: int = 2000) -> dict:
     """Run in a fresh process: open + index, RSS, query latency, pandas baseline."""
     import pandas as pd  # noqa: F401  (imported before the RSS baseline, like pyarrow)
     import pyarrow  # noqa: F401
@@ -131,6 +137,10 @@ def measure(table: str, warmup: str, n_queries: int, pandas_sample: int, seed: i
         row.iloc[0].to_dict()
         pd_lat[j] = time.perf_counter() - t
 
+    archs = bench.arrow_runs.column("arch").to_pylist()  # one run per arch: aligned with hashes
+    m_oracle = _oracle_latency(bench, [archs[i] for i in picks.tolist()], hashes, picks,
+                               oracle_sample)
+
     cells = [c.canonical_string for c in pnas.sample(5, 1000, seed)]
     t = time.perf_counter()
     for c in cells:
@@ -142,7 +152,34 @@ def measure(table: str, warmup: str, n_queries: int, pandas_sample: int, seed: i
             "p99": float(np.percentile(lat, 99)), "mean": float(lat.mean()),
             "queries": n_queries, "pandas_p50": float(np.percentile(pd_lat, 50)),
             "pandas_mean": float(pd_lat.mean()), "pandas_sample": len(pd_lat),
-            "arch_string_resolve": parse_s}
+            "arch_string_resolve": parse_s, **m_oracle}
+
+
+def _oracle_latency(bench, archs: list, hashes: list, picks, sample: int) -> dict:
+    """Per-call latency of Oracle.evaluate: fast path by stored string, slow path by hash."""
+    from nasbench.tables import Oracle
+
+    fast = Oracle(bench)
+    t = time.perf_counter()
+    fast.evaluate(archs[0])
+    build_s = time.perf_counter() - t
+    fast.reset()
+    lat = np.empty(len(archs))
+    for j, arch in enumerate(archs):
+        t = time.perf_counter()
+        fast.evaluate(arch)
+        lat[j] = time.perf_counter() - t
+    slow = Oracle(bench, fast=False)
+    slow_lat = np.empty(min(sample, len(archs)))
+    for j in range(len(slow_lat)):
+        h = hashes[picks[j]]
+        t = time.perf_counter()
+        slow.evaluate(h)
+        slow_lat[j] = time.perf_counter() - t
+    return {"oracle_build_s": build_s, "oracle_p50": float(np.percentile(lat, 50)),
+            "oracle_p99": float(np.percentile(lat, 99)), "oracle_mean": float(lat.mean()),
+            "oracle_slow_p50": float(np.percentile(slow_lat, 50)),
+            "oracle_slow_sample": len(slow_lat)}
 
 
 def report(m: dict) -> None:
@@ -165,6 +202,16 @@ def report(m: dict) -> None:
           f"{m['pandas_mean'] / m['mean']:,.0f}x in mean (target >= 100x)")
     print(f"arch string -> hash (parse + canonical + sha256, 5 blocks): "
           f"{m['arch_string_resolve'] * 1e6:.1f} us extra per query by arch string")
+    print(f"Oracle.evaluate (seed mean) over {m['queries']:,} calls, fast path: p50 "
+          f"{m['oracle_p50'] * 1e6:.1f} us, p99 {m['oracle_p99'] * 1e6:.1f} us, mean "
+          f"{m['oracle_mean'] * 1e6:.1f} us (target < 20 us); index built once on the first "
+          f"call in {m['oracle_build_s']:.2f} s")
+    print(f"Oracle.evaluate slow path (fast=False, by hash; timed on {m['oracle_slow_sample']:,}): "
+          f"p50 {m['oracle_slow_p50'] * 1e6:.1f} us -> fast path "
+          f"{m['oracle_slow_p50'] / m['oracle_p50']:,.0f}x faster at p50, "
+          f"{m['pandas_p50'] / m['oracle_p50']:,.0f}x faster than the pandas filter; by arch "
+          f"string the slow path also parses (+{m['arch_string_resolve'] * 1e6:.0f} us): "
+          f"{(m['oracle_slow_p50'] + m['arch_string_resolve']) / m['oracle_p50']:,.0f}x")
 
 
 def main(argv=None) -> None:
@@ -174,10 +221,12 @@ def main(argv=None) -> None:
     parser.add_argument("--queries", type=int, default=100_000)
     parser.add_argument("--pandas-sample", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--oracle-sample", type=int, default=2000)
     parser.add_argument("--measure", nargs=2, metavar=("TABLE", "WARMUP"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        print(json.dumps(measure(*args.measure, args.queries, args.pandas_sample, args.seed)))
+        print(json.dumps(measure(*args.measure, args.queries, args.pandas_sample, args.seed,
+                                 args.oracle_sample)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -187,7 +236,8 @@ def main(argv=None) -> None:
         generate(warmup, 10, args.epochs, args.seed + 1)
         out = subprocess.run([sys.executable, __file__, "--measure", table, warmup, "--queries",
                               str(args.queries), "--pandas-sample", str(args.pandas_sample),
-                              "--seed", str(args.seed)], capture_output=True, text=True)
+                              "--seed", str(args.seed), "--oracle-sample",
+                              str(args.oracle_sample)], capture_output=True, text=True)
         if out.returncode:
             sys.exit(out.stderr)
         report(json.loads(out.stdout.strip().splitlines()[-1]))

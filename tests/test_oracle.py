@@ -149,3 +149,72 @@ def test_bad_arguments_and_frozen(bench):
     ev = Oracle(bench).evaluate(bench.archs()[0])
     with pytest.raises(dataclasses.FrozenInstanceError):
         ev.val_acc = 1.0
+
+
+def _same(a, b) -> bool:
+    """Evaluations equal field by field, NaN equal to NaN, and of the same types."""
+    fa, fb = dataclasses.astuple(a), dataclasses.astuple(b)
+    return all(type(x) is type(y) and (x == y or (isinstance(x, float) and math.isnan(x)
+                                                 and math.isnan(y))) for x, y in zip(fa, fb))
+
+
+@pytest.fixture(scope="module")
+def ragged(tmp_path_factory):
+    """Nine seeds (means over >= 8 runs), an arch whose runs all failed, archs without
+    seed 1 (the fixed-seed miss) and one with a single seed."""
+    from table_factory import PROTOCOL, make_rows
+    from nasbench.tables import Benchmark
+    from nasbench.tables.io import write_table
+
+    runs, curves = make_rows(per_block=5, seeds=tuple(range(9)), failed=9, diverged=2, seed=4)
+    hashes = sorted({r["arch_hash"] for r in runs})
+    drop = {(h, s) for h in hashes[1:4] for s in (1, 5, 7)} | {(hashes[5], s) for s in range(1, 9)}
+    keep = lambda row: (row["arch_hash"], row["seed"]) not in drop  # noqa: E731
+    path = write_table(tmp_path_factory.mktemp("ragged") / "t", [r for r in runs if keep(r)],
+                       [c for c in curves if keep(c)], PROTOCOL, {"command": "test"})
+    return Benchmark.open(path)
+
+
+@pytest.mark.parametrize("policy", ["mean", "random", 0, 1, 5])
+@pytest.mark.parametrize("miss", ["error", "restrict", "surrogate"])
+def test_fast_path_equals_the_slow_path(ragged, policy, miss):
+    """Every hit, by canonical string and by hash, in a shuffled order with repeats and
+    misses mixed in: the same Evaluations, clock, log and rng stream as fast=False."""
+    bench = ragged
+    hashes = [Cell.parse(a).arch_hash for a in bench.archs()]
+    calls = bench.archs() * 2 + hashes + [a + " " for a in bench.archs()[:3]]
+    calls += [c.canonical_string for c in outside(bench, 2)]
+    order = np.random.default_rng(7).permutation(len(calls))
+    surrogate = TinySurrogate() if miss == "surrogate" else None
+    rng = 3 if policy == "random" else None
+    fast, slow = (Oracle(bench, seed_policy=policy, rng=rng, miss=miss, surrogate=surrogate,
+                         fast=f) for f in (True, False))
+    answered = 0
+    for i in order.tolist():
+        outcomes = []
+        for oracle in (fast, slow):
+            try:
+                outcomes.append(oracle.evaluate(calls[i]))
+            except (KeyError, ValueError) as exc:
+                outcomes.append((type(exc), str(exc)))
+        if isinstance(outcomes[0], tuple):
+            assert outcomes[0] == outcomes[1]
+        else:
+            assert _same(*outcomes), calls[i]
+            answered += 1
+    assert answered > len(calls) // 2
+    assert all(_same(a, b) for a, b in zip(fast.log, slow.log)) and len(fast.log) == len(slow.log)
+    assert fast.elapsed == slow.elapsed or (math.isnan(fast.elapsed) and math.isnan(slow.elapsed))
+    if policy == "random":
+        assert fast.rng.integers(1 << 30) == slow.rng.integers(1 << 30)
+
+
+def test_fast_path_takes_only_full_epoch_string_hits(ragged):
+    """Partial epochs and genotype objects take the slow path (and agree with it)."""
+    arch = ragged.archs()[7]
+    fast, slow = Oracle(ragged, seed_policy=0), Oracle(ragged, seed_policy=0, fast=False)
+    assert _same(fast.evaluate(arch, epochs=2), slow.evaluate(arch, epochs=2))
+    assert fast._hits is None  # not built: no full-epoch string call yet
+    assert _same(fast.evaluate(Cell.parse(arch)), slow.evaluate(arch))
+    assert _same(fast.evaluate(arch, epochs=ragged.epochs), slow.evaluate(arch))
+    assert fast._hits is not None and not slow._hits

@@ -108,10 +108,18 @@ class Benchmark:
                                   f"(recorded seeds: {', '.join(map(str, seeds))})")
         return lo + int(hit[0])
 
+    @cached_property
+    def usable(self) -> np.ndarray:
+        """Per run row: whether it enters its arch's seed mean and draws -- the arch's ok
+        seeds, else all its seeds (the one home of that rule)."""
+        if not len(self._arch_first):
+            return np.zeros(0, dtype=bool)
+        n_ok = np.add.reduceat(self._ok.astype(np.int64), self._arch_first)
+        return self._ok | np.repeat(n_ok == 0, self._arch_end - self._arch_first)
+
     def _usable_rows(self, lo: int, hi: int) -> np.ndarray:
-        """Run rows of one arch that enter means and draws: ok seeds, else all seeds."""
-        ok = np.flatnonzero(self._ok[lo:hi])
-        return lo + (ok if len(ok) else np.arange(hi - lo))
+        """Run rows of one arch that enter means and draws (see :attr:`usable`)."""
+        return lo + np.flatnonzero(self.usable[lo:hi])
 
     def _curve_row(self, run: int, epoch, shown: str) -> int:
         if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
