@@ -121,9 +121,39 @@ def render(summary: dict, see_also: tuple[tuple[str, str], ...] = ()) -> str:
     for m, c in summary["seed_correlation"].items():
         lines.append(f"- {m}: rho {_num(c['rho'])} ({c['pairs']} seed pair(s), "
                      f"{c['archs']} archs with >= 2 seeds)")
+    lines += reference_lines(summary)
     if see_also:
         lines += ["", "## See also", ""] + [f"- [{title}]({link})" for title, link in see_also]
     return "\n".join(lines) + "\n"
+
+
+def reference_lines(summary: dict) -> list[str]:
+    """The column dictionary, the dataset's licence and how to cite the table."""
+    from nasbench.tables.columns import render_columns
+    from nasbench.tables.sources import CITE_BENCHMARK, CITE_PAPERS, source_of
+
+    dataset = summary["protocol"].get("dataset")
+    source = source_of(dataset)
+    prov = summary["provenance"]
+    lines = ["", "## Columns", "",
+             "Plain Parquet (`pandas.read_parquet` needs nothing of nasbench). Failed and "
+             "diverged runs keep their rows with NaN metrics.", "", render_columns(), "",
+             "## Dataset and licence", ""]
+    if source is None:
+        lines.append(f"Dataset `{dataset}`: no source recorded in nasbench.")
+    else:
+        lines += [f"Dataset `{dataset}`: {source.title} ({source.url}).", "",
+                  f"Licence of the data: {source.licence}. The table's own figures are "
+                  "released with nasbench under the Apache License 2.0."]
+    lines += ["", "## How to cite", "",
+              "- " + CITE_BENCHMARK.format(version=prov.get("nasbench_version", "?"),
+                                           git_commit=prov.get("git_commit", "?"),
+                                           table=Path(summary["path"]).name,
+                                           protocol_hash=summary["protocol_hash"])]
+    lines += [f"- {paper}" for paper in CITE_PAPERS]
+    if source is not None:
+        lines.append(f"- {source.citation}")
+    return lines
 
 
 def write_datasheet(path: str | os.PathLike, command: str | None = None,
