@@ -243,11 +243,16 @@ def test_cli_commands(table, tmp_path):
     assert (out / "random_search.png").exists()
     notes = tmp_path / "findings.md"
     notes.write_text("**What it shows**: B=2 cells are better.\n")
-    r = runner.invoke(analyze, ["report", "--table", str(table), "--out", str(out / "rep"),
-                                "--permutations", "20", "--trials", "50", "--notes", str(notes)])
+    from nasbench.cli import main
+
+    r = runner.invoke(main, ["analyze", "report", "--table", str(table), "--out", str(out / "rep"),
+                             "--permutations", "20", "--trials", "50", "--notes", str(notes)])
     assert r.exit_code == 0, r.output
     text = (out / "rep" / "README.md").read_text()
     assert text.index("**What it shows**: B=2 cells are better.") < text.index("## Error EDF")
+    last = text.rstrip().split("## Regenerate")[-1].strip().strip("`").strip()  # the report's end
+    assert last == (f"nasbench analyze report --table {table} --out {out / 'rep'} "
+                    f"--permutations 20 --trials 50 --notes {notes}")
 
 
 @pytest.mark.parametrize("args, match", [

@@ -154,5 +154,7 @@ def test_cli_fit_predict_eval_round_trip(table, tmp_path):
         "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "extrapolation" in res.output and os.path.exists(out / "README.md")
+    end = (out / "README.md").read_text().rstrip().split("## Regenerate")[-1]
+    assert "--sizes 20,all --seeds 2" in end and f"--out {out}" in end and end.endswith("```")
     res = runner.invoke(predictor_cli, ["eval", "--table", str(table), "--sizes", "1,x", "--out", str(out)])
     assert res.exit_code == 2

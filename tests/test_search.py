@@ -471,6 +471,7 @@ def test_cli_compare_writes_readme_plots_and_trajectories(table, tmp_path):
     assert res.exit_code == 0, res.output
     text = (out / "README.md").read_text()
     assert "anytime_models.png" in text and "| evolution |" in text and "| random |" in text
+    assert text.rstrip().endswith("```") and "## Regenerate" in text.split("| random |")[-1]
     assert (out / "anytime_models.png").stat().st_size > 1000 and (out / "anytime_hours.png").exists()
     df = pd.read_parquet(out / "trajectories.parquet")
     assert set(df.algorithm) == {"random", "evolution"} and set(df.seed) == {0, 1, 2}

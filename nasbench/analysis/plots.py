@@ -1,10 +1,13 @@
 """Figures for the analysis (matplotlib, no display): each saved as PNG and SVG.
 
 Figures are built with ``matplotlib.figure.Figure`` directly, so no pyplot state or global
-backend is touched. Errors are shown in %. Legends carry the number of models per curve.
+backend is touched. Errors are shown in %, on a log axis where they span a decade or more
+(as on the shipped table: 1.6-85 %), so the good models that matter are not squeezed into
+a corner. Legends carry the number of models per curve.
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +30,22 @@ def _figure(ncols: int = 1, width: float = 6.0, height: float = 4.2):
     return fig, axes
 
 
+def error_axis(ax, which: str, errors_pct) -> None:
+    """Log scale with plain-% ticks (1, 2, 5, 10, 20, 50) on ``ax``'s ``which`` axis ('x'
+    or 'y') when the positive errors span at least a factor of 10; else left linear."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    e = np.asarray(errors_pct, dtype=float)
+    e = e[np.isfinite(e)]
+    if not len(e) or e.min() <= 0 or e.max() / e.min() < 10:
+        return
+    getattr(ax, f"set_{which}scale")("log")
+    axis = getattr(ax, f"{which}axis")
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def save_figure(fig, stem) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg``; returns both paths."""
     stem = Path(stem)
@@ -40,10 +59,13 @@ def save_figure(fig, stem) -> list[Path]:
 def plot_edfs(edfs: Mapping[str, EDF], stem, title: str = "Error EDF") -> list[Path]:
     """Step plot of each EDF: error (%) on x, cumulative probability on y."""
     fig, (ax,) = _figure()
+    shown = []
     for label, d in edfs.items():
         x, y = d.steps()
         ax.step(np.append(x, x[-1]) * 100, np.append(y, 1.0), where="post",
                 label=with_n(label, d.n))
+        shown.append(np.asarray(x, float) * 100)
+    error_axis(ax, "x", np.concatenate(shown) if shown else [])
     ax.set(xlabel="error (%)", ylabel="cumulative probability", title=title, ylim=(0, 1.02))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
@@ -85,28 +107,55 @@ def plot_sample_size(curves: Mapping[str, object], stem,
 
 
 def plot_trap(results: Mapping[str, object], stem) -> list[Path]:
-    """Point-estimate trap: min-error differences and KS p-values over trials.
+    """Point-estimate trap, one row per group: the histogram of min-error differences
+    (bars at the differences that occur: test errors are discrete) and of KS p-values.
 
     ``results`` maps a label to a :class:`~nasbench.analysis.sampling.TrapResult`.
     """
-    fig, (ax1, ax2) = _figure(ncols=2, width=5.0)
-    bins_p = np.linspace(0, 1, 21)
-    for label, r in results.items():
-        diff = (r.min_small - r.min_large) * 100
-        name = (f"{label}: {r.large} vs {r.small}, larger wins {r.large_wins:.0%} "
-                f"({r.n_trials} trials)")
-        ax1.hist(diff, bins=30, alpha=0.5, label=name)
-        ax2.hist(r.pvalues, bins=bins_p, alpha=0.5,
-                 label=f"{label}: median p = {np.median(r.pvalues):.2f}")
-    ax1.axvline(0, color="black", lw=1)
-    ax1.set(xlabel="min error(small) - min error(large) (%)", ylabel="trials",
-            title="Minimum error: larger sample vs smaller")
-    ax2.set(xlabel="KS p-value (small vs large sample)", ylabel="trials",
-            title="Same distribution by KS")
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize="small")
+    from matplotlib.figure import Figure
+
+    n = max(len(results), 1)
+    fig = Figure(figsize=(10.0, 1.3 + 1.6 * n), layout="constrained")
+    axes = fig.subplots(n, 2, squeeze=False, sharex="col")
+    diffs = {k: (r.min_small - r.min_large) * 100 for k, r in results.items()}
+    every = np.concatenate(list(diffs.values())) if diffs else np.zeros(1)
+    step = _resolution(every)
+    edges = np.arange(np.floor(every.min() / step) - 0.5, np.ceil(every.max() / step) + 1.5) * step
+    for (ax1, ax2), (label, r), color in zip(axes, results.items(), _colors()):
+        d = diffs[label]
+        ax1.hist(d, bins=edges, color=color, edgecolor="white", linewidth=0.5)
+        ax1.axvline(0, color="black", lw=1)
+        ax1.set_title(f"{label}: {r.large} vs {r.small} models -- larger sample lower "
+                      f"{r.large_wins:.0%}, tie {r.ties:.0%}", fontsize="small", loc="left")
+        ax2.hist(r.pvalues, bins=np.linspace(0, 1, 21), color=color, edgecolor="white",
+                 linewidth=0.5)
+        ax2.set_title(f"{label}: KS p-value, median {np.median(r.pvalues):.2f} "
+                      f"({r.n_trials} trials)", fontsize="small", loc="left")
+        for ax in (ax1, ax2):
+            ax.set_ylabel("trials")
+            ax.grid(alpha=0.3)
+    axes[-1][0].set_xlabel("min error(smaller sample) - min error(larger) (%)")
+    axes[-1][1].set_xlabel("KS p-value, smaller vs larger sample")
+    fig.suptitle("Point-estimate trap: the larger sample wins on its best model, "
+                 "yet KS finds the samples alike")
     return save_figure(fig, stem)
+
+
+def _resolution(values: np.ndarray) -> float:
+    """The grid the values lie on (e.g. 0.25 % for a 400-image test set), else a 1/30 span."""
+    v = np.unique(np.round(values[np.isfinite(values)], 9))
+    gaps = np.diff(v)
+    gaps = gaps[gaps > 1e-9]
+    span = float(v.max() - v.min()) if len(v) else 1.0
+    if len(gaps) and len(v) <= 60:
+        return float(gaps.min())
+    return span / 30 if span > 0 else 1.0
+
+
+def _colors():
+    from matplotlib import rcParams
+
+    return itertools.cycle(rcParams["axes.prop_cycle"].by_key()["color"])
 
 
 def plot_pareto(points: Mapping[str, tuple], stem, xlabel: str = "params",
@@ -123,6 +172,8 @@ def plot_pareto(points: Mapping[str, tuple], stem, xlabel: str = "params",
         ax.step(c[f], e[f] * 100, where="post", color=pts.get_facecolor()[0][:3], lw=1.5)
     if all(np.all(np.asarray(c) > 0) for c, _ in points.values()):
         ax.set_xscale("log")
+    error_axis(ax, "y", np.concatenate([np.asarray(e, float) * 100
+                                         for _, e in points.values()]) if points else [])
     ax.set(xlabel=xlabel, ylabel="error (%)", title=f"{title} (lines: Pareto fronts)")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right")

@@ -58,7 +58,8 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
                  metric: str = "test_acc", bins: int = 10, scale: str = "linear",
                  empty: str = "drop", min_models: int = 5, n_permutations: int = 1000,
                  n_trials: int = 1000, rng: np.random.Generator | int = 0,
-                 where: str | None = None, notes: str | os.PathLike | None = None) -> Path:
+                 where: str | None = None, notes: str | os.PathLike | None = None,
+                 command: str | None = None) -> Path:
     """Analyze one table (or several: a list of paths, stacked with a ``table`` column, e.g. one
     table per design space grouped by ``space``) and write ``out_dir/README.md`` (+ figures,
     results.json, Parquet).
@@ -67,8 +68,9 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     params or flops for normalization and the Pareto plot; ``bins``/``scale``/``empty``: see
     :func:`complexity_weights` (``empty='drop'`` by default so real tables with sparse bins
     still get a report; dropped bins are listed). ``notes``: a Markdown file of hand-written
-    findings placed under the header, so regenerating the report keeps them. Returns the README
-    path.
+    findings placed under the header, so regenerating the report keeps them. ``command``: the
+    command that regenerates the report, printed at its end (the CLI passes its own). Returns
+    the README path.
     """
     import pandas as pd
 
@@ -226,7 +228,9 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     models.to_parquet(out / "models.parquet", index=False)
     (out / "results.json").write_text(json.dumps(_clean(res), indent=1))
     md += ["Numbers: `results.json`; per-model errors and weights: `models.parquet`; "
-           "also `ks.parquet`, `random_search.parquet`, `sample_size.parquet`, `pareto.parquet`."]
+           "also `ks.parquet`, `random_search.parquet`, `sample_size.parquet`, `pareto.parquet`.",
+           "", "## Regenerate", "", "```", command or "(written from Python: no command recorded)",
+           "```"]
     readme = out / "README.md"
     readme.write_text("\n".join(md) + "\n")
     return readme

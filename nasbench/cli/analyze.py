@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from nasbench.cli.common import Group
+from nasbench.cli.common import Group, command_line
 
 
 def _selection_options(f):
@@ -191,5 +191,6 @@ def report(tables, out, group_by, complexity, metric, bins, scale, permutations,
     path = write_report(tables[0] if len(tables) == 1 else list(tables), out, group_by=None if group_by == "none" else group_by,
                         complexity=complexity, metric=metric, bins=bins, scale=scale,
                         min_models=min_models, n_permutations=permutations, n_trials=trials,
-                        rng=seed, where=where, notes=notes)
+                        rng=seed, where=where, notes=notes,
+                        command=command_line(click.get_current_context()))
     click.echo(f"wrote {path}")

@@ -10,7 +10,7 @@ import json
 
 import click
 
-from nasbench.cli.common import Group, parse_params
+from nasbench.cli.common import Group, command_line, parse_params
 
 
 def _sizes(text: str) -> list:
@@ -83,7 +83,8 @@ def evaluate(table, models, sizes, seeds, target, test_fraction, top_k, params, 
     frames = run_evaluation(table, names, out, sizes=_sizes(sizes), seeds=seeds, target=target,
                             hparams=parse_params(params, scope="MODEL"), test_fraction=test_fraction,
                             top_k=top_k, extrapolation=not no_extrapolation,
-                            include_baseline=not no_baseline)
+                            include_baseline=not no_baseline,
+                            command=command_line(click.get_current_context()))
     summary = frames["summary"]
     for row in summary.itertuples(index=False):
         where = (f"n={int(row.train_size)}" if row.protocol == "train_size"

@@ -166,11 +166,12 @@ def run_evaluation(source, models: Sequence[str], out_dir: str | os.PathLike | N
                    sizes: Iterable = DEFAULT_SIZES, seeds: int = 5, target: str = "val_acc",
                    hparams: Mapping | None = None, test_fraction: float = 0.2, split_seed: int = 0,
                    top_k: int = 10, extrapolation: bool = True, include_baseline: bool = True,
-                   ) -> dict[str, pd.DataFrame]:
+                   command: str | None = None) -> dict[str, pd.DataFrame]:
     """Sweep + b → b+1 + calibration on a table (folder/DataFrame) or an :class:`ArchData`.
 
     With ``out_dir``: writes ``results.parquet``, ``summary.parquet``, ``predictions.parquet``,
-    ``calibration.parquet``, PNG plots and ``README.md``. Returns the DataFrames.
+    ``calibration.parquet``, PNG plots and ``README.md`` (ending with ``command``, what
+    regenerates it). Returns the DataFrames.
     """
     from nasbench.predictors import get_predictor_class
 
@@ -197,5 +198,5 @@ def run_evaluation(source, models: Sequence[str], out_dir: str | os.PathLike | N
         write_report(out_dir, frames, dict(target=target, models=list(models), seeds=seeds,
                                            test_fraction=test_fraction, split_seed=split_seed,
                                            top_k=top_k, n_archs=len(data),
-                                           hparams=dict(hparams or {})))
+                                           hparams=dict(hparams or {})), command)
     return frames

@@ -40,8 +40,9 @@ def _mean_pm_std(summary: pd.DataFrame, metric: str, column: str) -> pd.DataFram
 
 
 def write_report(out_dir: str | os.PathLike, frames: Mapping[str, pd.DataFrame],
-                 meta: Mapping | None = None) -> str:
-    """Draw the plots and write ``out_dir/README.md``; returns the README path."""
+                 meta: Mapping | None = None, command: str | None = None) -> str:
+    """Draw the plots and write ``out_dir/README.md``, ending with ``command`` (what
+    regenerates it); returns the README path."""
     meta = dict(meta or {})
     summary, preds, calib = frames["summary"], frames["predictions"], frames["calibration"]
     top = f"precision_at_{meta.get('top_k', 10)}"
@@ -95,7 +96,9 @@ def write_report(out_dir: str | os.PathLike, frames: Mapping[str, pd.DataFrame],
     else:
         lines += ["_(no ensemble predictor evaluated)_", ""]
     lines += ["## Files", "", "`results.parquet` (one row per run), `summary.parquet`, "
-              "`predictions.parquet` (test predictions of every run), `calibration.parquet`.", ""]
+              "`predictions.parquet` (test predictions of every run), `calibration.parquet`.", "",
+              "## Regenerate", "", "```", command or "(written from Python: no command recorded)",
+              "```", ""]
     path = os.path.join(out_dir, "README.md")
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines))

@@ -254,6 +254,6 @@ def _readme(table, algorithms, df, budget, options, target, s, plots, seed_polic
     lines += ["", "PNAS evaluates |B1| + (Bmax-1)·K models when every level has ≥ K children "
               "(paper: 136 + 4·256 = 1,160).", "",
               "Files: `trajectories.parquet` (every evaluation of every run), `summary.csv`."]
-    if command:
-        lines += ["", "Reproduce:", "", f"    {command}"]
+    lines += ["", "## Regenerate", "", "```", command or "(written from Python: no command recorded)",
+              "```"]
     return "\n".join(lines) + "\n"
