@@ -28,15 +28,15 @@ def _sizes(text: str) -> list:
 
 
 @click.group("predictor", cls=Group, epilog=examples(
-    "nasbench predictor fit -t tables/digits-pnas -m xgboost -o runs/xgb.npz",
+    "nasbench predictor fit -t tables/digits-pnas -m xgboost -o xgb.npz",
     "nasbench predictor eval -t tables/digits-pnas --models xgboost --n-seeds 2 -o runs/predictors"))
 def predictor() -> None:
     """Fit, evaluate and apply performance predictors (lstm, mlp_ensemble, xgboost, params)."""
 
 
 @predictor.command("fit", epilog=examples(
-    "nasbench predictor fit -t tables/digits-pnas -m xgboost -o runs/xgb.npz",
-    "nasbench predictor fit -t tables/digits-pnas -m lstm -p epochs=20 -o runs/lstm.npz"))
+    "nasbench predictor fit -t tables/digits-pnas -m xgboost -o xgb.npz",
+    "nasbench predictor fit -t tables/digits-pnas -m lstm -p epochs=20 -o lstm.npz"))
 @table_option(help="Table folder (or its runs.parquet).")
 @click.option("--model", "-m", default="xgboost", show_default=True, help="Registered predictor name.")
 @click.option("--target", default="val_acc", show_default=True, help="Column to predict (seed mean).")
@@ -102,8 +102,8 @@ def evaluate(table, models, sizes, n_seeds, target, test_fraction, top_k, params
 
 
 @predictor.command("predict", epilog=examples(
-    "nasbench predictor predict --model-file runs/xgb.npz -a sep3@0+max3@1 -a id@0+avg3@1",
-    "nasbench predictor predict --model-file runs/xgb.npz -a sep3@0+max3@1 --json"))
+    "nasbench predictor predict --model-file xgb.npz -a sep3@0+max3@1 -a id@0+avg3@1",
+    "nasbench predictor predict --model-file xgb.npz -a sep3@0+max3@1 --json"))
 @click.option("--model-file", type=click.Path(dir_okay=False), default=None,
               help="Saved model file (from predictor fit -o).  [required]")
 @renamed(("--model", "-m"), "--model-file", "model_file", type=click.Path(dir_okay=False))

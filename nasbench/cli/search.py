@@ -43,7 +43,7 @@ def _command() -> str:
 
 
 @click.group("search", cls=Group, epilog=examples(
-    "nasbench search run --algorithm evolution -t tables/digits-pnas --budget-models 100 -o runs/evo.parquet",
+    "nasbench search run --algorithm evolution -t tables/digits-pnas --budget-models 100 -o evo.parquet",
     "nasbench search compare -t tables/digits-pnas --budget-models 100 --n-seeds 10 -o runs/compare"))
 def search() -> None:
     """Run NAS algorithms (random, evolution, rl, pnas) in replay or live, and compare them."""
@@ -71,8 +71,8 @@ def common(f):
 
 
 @search.command("run", epilog=examples(
-    "nasbench search run --algorithm evolution -t tables/digits-pnas --budget-models 100 -o runs/evo.parquet",
-    "nasbench search run --algorithm random --live --budget-models 8 --out-table runs/live -o runs/live.parquet"))
+    "nasbench search run --algorithm evolution -t tables/digits-pnas --budget-models 100 -o evo.parquet",
+    "nasbench search run --algorithm random --live --budget-models 8 --out-table runs/live -o live.parquet"))
 @click.option("--algorithm", default=None, help="random, evolution, rl or pnas.  [required]")
 @renamed(("-a",), "--algorithm", "algorithm")
 @table_option(required=False, help="Replay: the table folder.")
