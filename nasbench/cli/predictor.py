@@ -112,11 +112,10 @@ def evaluate(table, models, sizes, n_seeds, target, test_fraction, top_k, params
 def predict(model_file, archs, as_json) -> None:
     """Print the saved model's prediction for each --arch (value, then the canonical arch)."""
     from nasbench.predictors import load_predictor
+    from nasbench.predictors.encoding import as_cells
 
     if model_file is None:
         raise click.UsageError("Missing option '--model-file'.")
-    from nasbench.predictors.encoding import as_cells
-
     pred = load_predictor(model_file)
     cells = as_cells(archs, "--arch")
     for cell, value in zip(cells, pred.predict(cells)):
