@@ -51,6 +51,18 @@ def test_query_replay_and_analysis_import_no_heavy_module(tmp_path):
     assert (tmp_path / "report" / "README.md").exists()
 
 
+def test_python_dash_m_runs_the_cli_without_torch():
+    code = """
+        import runpy, sys
+        sys.modules["torch"] = None  # the light install
+        sys.argv = ["nasbench", "query", "--top", "1", "--json"]
+        runpy.run_module("nasbench.cli", run_name="__main__")
+    """
+    result = python(code)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["rank"] == 1
+
+
 @pytest.mark.parametrize("module, args, extra", [
     ("torch", ["build", "--quick", "--out", "{tmp}/b"], "train"),
     ("torch", ["model", "summary", "sep3@0+max3@1"], "train"),

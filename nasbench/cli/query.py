@@ -71,7 +71,7 @@ def format_rows(rows: list[dict], columns: list[str]) -> str:
 @click.option("--report", default="test_acc", show_default=True, help="With --top: also report this.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a text table.")
 def query(table, arch, seed, epoch, metric, top, blocks, by, report, as_json) -> None:
-    """Look up one arch (--arch) or the best archs (--top K) in TABLE."""
+    """Look up one arch (--arch) or the best archs (--top K) in the table (--table)."""
     if (arch is None) == (top is None):
         raise click.UsageError("give exactly one of --arch ARCH or --top K")
     if top is not None and (seed is not None or epoch is not None or metric):
@@ -114,7 +114,7 @@ def _best(bench, k: int, by: str, report: str, blocks: list[int]) -> list[dict]:
 @positional_table()
 @click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object.")
 def info(table, as_json) -> None:
-    """The datasheet of TABLE: protocol, rebuild command, counts, accuracy, best cells."""
+    """The table's datasheet: protocol, rebuild command, counts, accuracy, best cells."""
     from nasbench.tables.datasheet import render, table_summary
 
     summary = table_summary(_open(table))
