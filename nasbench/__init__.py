@@ -8,11 +8,11 @@ from nasbench.space import Cell  # noqa: E402
 
 
 def __getattr__(name):  # lazy: keep `import nasbench` light (no torch, no pyarrow)
-    if name == "Benchmark":
-        from nasbench.tables.benchmark import Benchmark
+    if name in ("Benchmark", "Oracle"):
+        import nasbench.tables as tables
 
-        return Benchmark
+        return getattr(tables, name)
     raise AttributeError(f"module 'nasbench' has no attribute {name!r}")
 
 
-__all__ = ["Benchmark", "Cell", "__version__"]
+__all__ = ["Benchmark", "Cell", "Oracle", "__version__"]

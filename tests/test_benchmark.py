@@ -233,10 +233,10 @@ def test_schema_columns_are_queryable(bench):
 
 
 # ---------------------------------------------------------------------- CLI
-def run(*args):
+def run(path, *args):
     group = Group()
     group.add_command(query)
-    return CliRunner().invoke(group, ["query", *map(str, args)])
+    return CliRunner().invoke(group, ["query", "-t", str(path), *map(str, args)])
 
 
 def test_cli_query(path, bench):

@@ -137,24 +137,24 @@ def test_cli_fit_predict_eval_round_trip(table, tmp_path):
     assert res.exit_code == 0, res.output
     assert "fitted xgboost on 130 architectures" in res.output and model.exists()
     arch = "sep_conv_7x7@0+sep_conv_5x5@1"
-    res = runner.invoke(predictor_cli, ["predict", "--model", str(model), "--arch", arch, "--arch", "id@0+avg3@1"])
+    res = runner.invoke(predictor_cli, ["predict", "--model-file", str(model), "--arch", arch, "--arch", "id@0+avg3@1"])
     assert res.exit_code == 0, res.output
     lines = res.output.strip().splitlines()
     assert len(lines) == 2 and float(lines[0].split("\t")[0]) > float(lines[1].split("\t")[0])
-    res = runner.invoke(predictor_cli, ["predict", "--model", str(model), "--arch", "sep3@0+nope@1"])
+    res = runner.invoke(predictor_cli, ["predict", "--model-file", str(model), "--arch", "sep3@0+nope@1"])
     assert res.exit_code == 2 and "Error: --arch[0]: " in res.output
-    res = runner.invoke(predictor_cli, ["predict", "--model", str(tmp_path / "none"), "--arch", arch])
+    res = runner.invoke(predictor_cli, ["predict", "--model-file", str(tmp_path / "none"), "--arch", arch])
     assert res.exit_code == 2 and "Error:" in res.output
     res = runner.invoke(predictor_cli, ["fit", "--table", str(table), "--target", "nope", "--out", str(model)])
     assert res.exit_code == 2 and "no column 'nope'" in res.output
     out = tmp_path / "report"
     res = runner.invoke(predictor_cli, [
-        "eval", "--table", str(table), "--models", "xgboost", "--sizes", "20,all", "--seeds", "2",
+        "eval", "--table", str(table), "--models", "xgboost", "--sizes", "20,all", "--n-seeds", "2",
         "-p", "xgboost.min_child_weight=1", "-p", "xgboost.learning_rate=0.1", "-p", "xgboost.n_jobs=1",
         "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "extrapolation" in res.output and os.path.exists(out / "README.md")
     end = (out / "README.md").read_text().rstrip().split("## Regenerate")[-1]
-    assert "--sizes 20,all --seeds 2" in end and f"--out {out}" in end and end.endswith("```")
+    assert "--sizes 20,all --n-seeds 2" in end and f"--out {out}" in end and end.endswith("```")
     res = runner.invoke(predictor_cli, ["eval", "--table", str(table), "--sizes", "1,x", "--out", str(out)])
     assert res.exit_code == 2

@@ -466,7 +466,7 @@ def test_cli_compare_writes_readme_plots_and_trajectories(table, tmp_path):
 
     out = tmp_path / "cmp"
     res = CliRunner().invoke(search, ["compare", "--table", str(table), "--algorithms", "random,evolution",
-                                      "--seeds", "3", "--budget-models", "40", "--workers", "1",
+                                      "--n-seeds", "3", "--budget-models", "40", "--workers", "1",
                                       "-p", "evolution.population=10", "-p", "evolution.sample=3", "--out", str(out)])
     assert res.exit_code == 0, res.output
     text = (out / "README.md").read_text()

@@ -181,7 +181,7 @@ def test_validate_catches(tmp_path, rows, edit_runs, edit_curves, expected):
     problems = validate(_broken(tmp_path, rows, edit_runs, edit_curves))
     assert any(expected in p for p in problems), problems
     assert all("\n" not in p for p in problems)
-    result = cli("table", "validate", tmp_path / "t")
+    result = cli("table", "validate", "-t", tmp_path / "t")
     assert f"problem: " in result.stdout
     assert "is invalid" in one_error_line(result)
 
@@ -202,8 +202,8 @@ def test_newer_schema_version(tmp_path, rows):
     with pytest.raises(TableError) as exc:
         validate(path)
     assert str(exc.value) == message
-    assert one_error_line(cli("table", "validate", path)) == f"Error: {message}"
-    assert one_error_line(cli("info", path)) == f"Error: {message}"
+    assert one_error_line(cli("table", "validate", "-t", path)) == f"Error: {message}"
+    assert one_error_line(cli("info", "-t", path)) == f"Error: {message}"
 
 
 def _not_tables(tmp_path):
@@ -229,7 +229,7 @@ def test_not_a_table(tmp_path, case):
         validate(path)
     assert not isinstance(exc.value, pa.ArrowException)
     assert words in str(exc.value) and "\n" not in str(exc.value)
-    assert words in one_error_line(cli("table", "validate", path))
+    assert words in one_error_line(cli("table", "validate", "-t", path))
 
 
 # ---------------------------------------------------------------------- merge
@@ -237,7 +237,7 @@ def test_merge(tmp_path):
     a = make_table(tmp_path / "a", blocks=(1,), seed=1)
     b_runs, b_curves = make_rows(blocks=(2,), seed=2)
     b = write_table(tmp_path / "b", b_runs, b_curves, PROTOCOL, {})
-    result = cli("table", "merge", tmp_path / "m", a, b)
+    result = cli("table", "merge", "-o", tmp_path / "m", "-t", a, "-t", b)
     assert result.exit_code == 0, result.output
     merged = pd.read_parquet(tmp_path / "m" / "runs.parquet")
     assert len(merged) == len(pd.read_parquet(a / "runs.parquet")) + len(b_runs)
@@ -259,7 +259,7 @@ def test_merge_refuses_mixed_protocols(tmp_path):
     with pytest.raises(TableError, match="cannot merge") as exc:
         merge_tables(tmp_path / "m", a, b)
     assert "\n" not in str(exc.value)
-    assert "cannot merge" in one_error_line(cli("table", "merge", tmp_path / "m", a, b))
+    assert "cannot merge" in one_error_line(cli("table", "merge", "-o", tmp_path / "m", "-t", a, "-t", b))
     assert not (tmp_path / "m").exists()
 
 
@@ -292,7 +292,7 @@ def test_datasheet_and_info(good):
                     "## Best cells", "## Seed-to-seed rank correlation"):
         assert heading in text
     assert "nasbench build --dataset digits --blocks 1-2 --seeds 0-2" in text
-    result = cli("info", good)
+    result = cli("info", "-t", good)
     assert result.exit_code == 0 and "Seed-to-seed" in result.stdout
-    summary = json.loads(cli("info", good, "--json").stdout)
+    summary = json.loads(cli("info", "-t", good, "--json").stdout)
     assert summary["archs"] == 12 and summary["protocol"] == PROTOCOL

@@ -22,6 +22,7 @@ from nasbench.analysis.pareto import pareto_front
 from nasbench.analysis.random_search import random_search_curve
 from nasbench.analysis.sampling import point_estimate_trap, sample_size_curve, trap_sizes
 from nasbench.analysis import plots
+from nasbench.progress import progress_bar
 
 
 def _clean(obj):
@@ -59,7 +60,7 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
                  empty: str = "drop", min_models: int = 5, n_permutations: int = 1000,
                  n_trials: int = 1000, rng: np.random.Generator | int = 0,
                  where: str | None = None, notes: str | os.PathLike | None = None,
-                 command: str | None = None) -> Path:
+                 command: str | None = None, progress: bool | None = False) -> Path:
     """Analyze one table (or several: a list of paths, stacked with a ``table`` column, e.g. one
     table per design space grouped by ``space``) and write ``out_dir/README.md`` (+ figures,
     results.json, Parquet).
@@ -69,8 +70,9 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     :func:`complexity_weights` (``empty='drop'`` by default so real tables with sparse bins
     still get a report; dropped bins are listed). ``notes``: a Markdown file of hand-written
     findings placed under the header, so regenerating the report keeps them. ``command``: the
-    command that regenerates the report, printed at its end (the CLI passes its own). Returns
-    the README path.
+    command that regenerates the report, printed at its end (the CLI passes its own).
+    ``progress``: a bar over the report's sections (see
+    :func:`nasbench.progress.progress_bar`). Returns the README path.
     """
     import pandas as pd
 
@@ -101,6 +103,8 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
         md += ["Skipped (fewer than %d models): " % min_models
                + ", ".join(f"{k} (n={v})" for k, v in g.skipped.items()), ""]
 
+    bar = progress_bar(total=5, desc="report", enabled=progress, unit="section")
+    bar.set_postfix_str("EDF")
     # EDFs, raw and complexity-normalized
     raw = {lab: EDF.from_samples(g.errors[g.mask(lab)]) for lab in g.order}
     plots.plot_edfs(raw, out / "edf_raw", "Error EDF (raw)")
@@ -128,6 +132,8 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
                _figure_md("edf_normalized", "normalized error EDF"), ""]
 
     # KS matrices
+    bar.update()
+    bar.set_postfix_str("KS tests")
     md += ["## KS tests between groups", ""]
     ks_frames = []
     if len(g.order) < 2:
@@ -149,6 +155,8 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
         res["ks"] = ks_all.to_dict(orient="records")
 
     # Random-search efficiency
+    bar.update()
+    bar.set_postfix_str("random search")
     rs_frames = []
     for wname, w in weightings.items():
         curves = {}
@@ -172,6 +180,8 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     md += [""]
 
     # Sample size and the point-estimate trap
+    bar.update()
+    bar.set_postfix_str("sample size")
     ss = {lab: sample_size_curve(g.errors[g.mask(lab)], rng=gen) for lab in g.order
           if g.mask(lab).sum() > 10}
     md += ["## How many models does an EDF need?", ""]
@@ -206,6 +216,8 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     md += [f"Skipped: {'; '.join(notes)}" if notes else "", ""]
 
     # Error vs complexity with Pareto fronts
+    bar.update()
+    bar.set_postfix_str("pareto")
     pts, fronts = {}, []
     for lab in g.order:
         m = g.mask(lab)
@@ -226,6 +238,8 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     if norm is not None:
         models = models.assign(weight_normalized=norm.weights, bin=norm.bin_index)
     models.to_parquet(out / "models.parquet", index=False)
+    bar.update()
+    bar.close()
     (out / "results.json").write_text(json.dumps(_clean(res), indent=1))
     md += ["Numbers: `results.json`; per-model errors and weights: `models.parquet`; "
            "also `ks.parquet`, `random_search.parquet`, `sample_size.parquet`, `pareto.parquet`.",

@@ -10,7 +10,7 @@ import importlib
 import click
 
 from nasbench import __version__
-from nasbench.cli.common import Group
+from nasbench.cli.common import Group, examples
 
 #: (module, attribute) of every top-level command or group, in help order.
 COMMANDS = [
@@ -26,7 +26,8 @@ COMMANDS = [
 ]
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=examples(
+    "nasbench build --quick --out runs/quick", "nasbench query --top 5"))
 @click.version_option(__version__, prog_name="nasbench")
 def main() -> None:
     """nasbench: build, query, predict, search and analyze tabular NAS benchmarks."""

@@ -9,15 +9,13 @@ from pathlib import Path
 
 import click
 
-from nasbench.cli.common import Group, command_line
+from nasbench.cli.common import Group, command_line, examples, out_option, progress_option, table_option
 
 
 def _selection_options(f):
     """--table/--group-by/--metric/--normalize/--bins/--scale/--empty/--min-models."""
     options = [
-        click.option("--table", "tables", multiple=True, required=True,
-                     type=click.Path(path_type=Path),
-                     help="Table folder (with runs.parquet); repeat to compare tables."),
+        table_option(multiple=True, help="Table folder (with runs.parquet); repeat to compare tables."),
         click.option("--group-by", default="num_blocks", show_default=True,
                      help="Column defining the compared groups, or 'none'. With several "
                           "tables the table name is prepended."),
@@ -73,14 +71,18 @@ def _out_dir(out: Path | None) -> Path | None:
     return out
 
 
-@click.group(cls=Group)
+@click.group(cls=Group, epilog=examples(
+    "nasbench analyze report -t tables/digits-pnas -o runs/report",
+    "nasbench analyze edf -t tables/digits-pnas --normalize params -o runs/edf"))
 def analyze() -> None:
     """Design-space analysis (Radosavovic et al., ICCV 2019): EDFs, KS tests, random search."""
 
 
-@analyze.command()
+@analyze.command(epilog=examples(
+    "nasbench analyze edf -t tables/digits-pnas",
+    "nasbench analyze edf -t tables/digits-pnas --normalize params -o runs/edf"))
 @_selection_options
-@click.option("--out", type=click.Path(path_type=Path), help="Write edf.png/.svg and edf.parquet.")
+@out_option(folder=True, required=False, path_type=Path, help="Write edf.png/.svg and edf.parquet.")
 def edf(tables, group_by, metric, normalize, bins, scale, empty, min_models, where, out):
     """Error EDF per group: summary to stdout, plot and step functions with --out."""
     import pandas as pd
@@ -105,12 +107,14 @@ def edf(tables, group_by, metric, normalize, bins, scale, empty, min_models, whe
         click.echo(f"wrote {out / 'edf.png'}, edf.svg, edf.parquet")
 
 
-@analyze.command()
+@analyze.command(epilog=examples(
+    "nasbench analyze ks -t tables/digits-pnas",
+    "nasbench analyze ks -t tables/digits-pnas --normalize params --permutations 200 -o runs/ks"))
 @_selection_options
 @click.option("--permutations", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Permutations for the weighted (normalized) test.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), help="Write ks.parquet.")
+@out_option(folder=True, required=False, path_type=Path, help="Write ks.parquet.")
 def ks(tables, group_by, metric, normalize, bins, scale, empty, min_models, where, permutations,
        seed, out):
     """Two-sample KS test between every pair of groups (normalized: permutation p-values)."""
@@ -129,13 +133,15 @@ def ks(tables, group_by, metric, normalize, bins, scale, empty, min_models, wher
         click.echo(f"wrote {out / 'ks.parquet'}")
 
 
-@analyze.command("random-search")
+@analyze.command("random-search", epilog=examples(
+    "nasbench analyze random-search -t tables/digits-pnas --trials 200",
+    "nasbench analyze random-search -t tables/digits-pnas --group-by none -o runs/rs"))
 @_selection_options
 @click.option("--trials", type=click.IntRange(min=2), default=1000, show_default=True,
               help="Simulated searches per n (for the mean +- 2 std band).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path),
-              help="Write random_search.png/.svg and random_search.parquet.")
+@out_option(folder=True, required=False, path_type=Path,
+            help="Write random_search.png/.svg and random_search.parquet.")
 def random_search(tables, group_by, metric, normalize, bins, scale, empty, min_models, where, trials,
                   seed, out):
     """Expected min error of n random models (exact) and its simulated band, n = 1, 2, 4, ..."""
@@ -163,11 +169,12 @@ def random_search(tables, group_by, metric, normalize, bins, scale, empty, min_m
         click.echo(f"wrote {out / 'random_search.png'}, random_search.svg, random_search.parquet")
 
 
-@analyze.command()
-@click.option("--table", "tables", required=True, multiple=True, type=click.Path(path_type=Path),
-              help="Table folder (with runs.parquet); repeat to analyze several together "
-                   "(e.g. one table per space with --group-by space).")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Report folder.")
+@analyze.command(epilog=examples(
+    "nasbench analyze report -t tables/digits-pnas -o runs/report",
+    "nasbench analyze report -t tables/digits-pnas -t runs/my-table --group-by table -o runs/two"))
+@table_option(multiple=True, help="Table folder (with runs.parquet); repeat to analyze several "
+              "together (e.g. one table per space with --group-by space).")
+@out_option(folder=True, path_type=Path, help="Report folder.")
 @click.option("--group-by", default="num_blocks", show_default=True,
               help="Column defining the compared groups, or 'none'.")
 @click.option("--complexity", type=click.Choice(["params", "flops"]), default="params",
@@ -183,14 +190,15 @@ def random_search(tables, group_by, metric, normalize, bins, scale, empty, min_m
 @click.option("--where", default=None, help="Keep only models matching this pandas query.")
 @click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Markdown file of findings to place under the README's header (kept on re-runs).")
+@progress_option
 def report(tables, out, group_by, complexity, metric, bins, scale, permutations, trials,
-           min_models, seed, where, notes):
+           min_models, seed, where, notes, progress):
     """Full NDS-style report of one or more tables: README.md, figures, results.json, Parquet."""
     from nasbench.analysis import write_report
 
     path = write_report(tables[0] if len(tables) == 1 else list(tables), out, group_by=None if group_by == "none" else group_by,
                         complexity=complexity, metric=metric, bins=bins, scale=scale,
                         min_models=min_models, n_permutations=permutations, n_trials=trials,
-                        rng=seed, where=where, notes=notes,
+                        rng=seed, where=where, notes=notes, progress=progress,
                         command=command_line(click.get_current_context()))
     click.echo(f"wrote {path}")

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import click
 
-from nasbench.cli.common import command_line, parse_int_range
+from nasbench.cli.common import block_list, blocks_option, command_line, examples, out_option, parse_int_range
 
 
-@click.command("build")
+@click.command("build", epilog=examples(
+    "nasbench build --quick --out runs/quick",
+    "nasbench build --sample 200 -b 1-5 --seeds 0 --seeds 1=0,1,2 --protocol digits -o runs/my-digits"))
 @click.option("--space", default="pnas", show_default=True,
               help="Design space: pnas, nasnet, amoeba, enas, darts, vanilla, resnet, resnext_a, resnext_b.")
-@click.option("--blocks", "-b", default=None,
-              help="Block counts, e.g. 1-2 or 1,3 (default: 1 for pnas, the space's own size otherwise).")
+@blocks_option("Block counts (default: 1 for pnas, the space's own size otherwise).")
 @click.option("--exhaustive", "mode", flag_value="exhaustive", help="Every canonical cell of each block count.")
 @click.option("--sample", "sample_n", type=int, default=None, help="N uniform cells per block count.")
 @click.option("--plan-file", type=click.Path(dir_okay=False), default=None, help="Arch strings, one per line.")
@@ -26,7 +27,7 @@ from nasbench.cli.common import command_line, parse_int_range
                    "complexity window; rejection sampling).")
 @click.option("--min-params", type=click.IntRange(0), default=None, help="With --sample: at least this many.")
 @click.option("--protocol", default="digits", show_default=True, help="Preset name or protocol .json file.")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Table folder (created/resumed).")
+@out_option(folder=True, help="Table folder (created/resumed).")
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--workers", type=click.IntRange(1), default=None, help="Processes (default: one per core).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
@@ -62,10 +63,7 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
     from nasbench.space import get_space
 
     space_obj = get_space(space)
-    if blocks is None:
-        block_list = [1] if space == "pnas" else list(space_obj.default_sizes)
-    else:
-        block_list = parse_int_range(blocks, "--blocks")
+    sizes = block_list(blocks) or ([1] if space == "pnas" else list(space_obj.default_sizes))
     chosen = [x for x in (mode, sample_n, plan_file, children_of) if x is not None]
     if len(chosen) != 1:
         raise click.UsageError("choose exactly one of --exhaustive, --sample N, --plan-file, --children-of")
@@ -73,13 +71,13 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
         raise click.UsageError("--max-params / --min-params only apply to --sample N")
     proto = get_protocol(protocol)
     if mode == "exhaustive":
-        plan = plans.exhaustive(block_list, seed_list, space)
+        plan = plans.exhaustive(sizes, seed_list, space)
     elif sample_n is not None:
         accept, window = None, ""
         if max_params is not None or min_params is not None:
             accept = plans.params_window(proto, max_params, min_params, data_dir)
             window = f"params in [{min_params or 0}, {max_params if max_params is not None else 'inf'}]"
-        plan = plans.sampled(block_list, sample_n, seed_list, build_seed, space, accept, window)
+        plan = plans.sampled(sizes, sample_n, seed_list, build_seed, space, accept, window)
     elif plan_file is not None:
         explicit = ctx.get_parameter_source("space").name != "DEFAULT"
         plan = plans.from_file(plan_file, seed_list, space if explicit else None)

@@ -1,11 +1,17 @@
-"""Shared CLI plumbing: one-line errors with exit code 2, and arch/range option parsing."""
+"""Shared CLI plumbing: one-line errors with exit code 2, option types every command shares
+(output paths checked before work, block counts), deprecated spellings and help examples."""
 from __future__ import annotations
 
 import ast
+import functools
 import json
+import os
 import sys
+from pathlib import Path
 
 import click
+
+from nasbench.extras import missing_extra
 
 #: Exceptions that mean "the user asked for something wrong": printed as one line, exit 2.
 USER_ERRORS = (ValueError, KeyError, LookupError, FileNotFoundError, NotADirectoryError,
@@ -29,6 +35,12 @@ class Group(click.Group):
             sys.exit(2)
         except USER_ERRORS as exc:
             click.echo(f"Error: {_message(exc)}", err=True)
+            sys.exit(2)
+        except ImportError as exc:  # an optional extra is not installed: name it
+            hint = missing_extra(exc)
+            if hint is None:
+                raise
+            click.echo(f"Error: {hint}", err=True)
             sys.exit(2)
 
 
@@ -96,5 +108,123 @@ def command_line(ctx: click.Context) -> str:
                 parts.append(flag)
             continue
         for item in value if param.multiple else [value]:
-            parts += [flag, str(item)]
+            parts += [flag, ",".join(map(str, item)) if isinstance(item, tuple) else str(item)]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+class OutPath(click.Path):
+    """An output path, checked when the options are parsed, before any work: a file's folder
+    must exist and be writable; a folder must be creatable (its nearest existing ancestor a
+    writable folder) and must not be a file."""
+
+    def __init__(self, folder: bool, path_type=None):
+        super().__init__(file_okay=not folder, dir_okay=folder, path_type=path_type)
+        self.folder = folder
+        self.name = "folder" if folder else "file"
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        path = Path(os.fsdecode(value))
+        if self.folder:
+            base = next(p for p in [path, *path.parents] if p.exists())  # ends at '.' or '/'
+            if base.exists() and not base.is_dir():
+                self.fail(f"{base} is a file, not a folder", param, ctx)
+        else:
+            base = path.parent
+            if not base.is_dir():
+                self.fail(f"folder {base} does not exist (create it first)", param, ctx)
+        if not os.access(base, os.W_OK):
+            self.fail(f"folder {base} is not writable", param, ctx)
+        return value
+
+
+class BlockCounts(click.ParamType):
+    """``--blocks/-b`` everywhere: block counts as ``2``, ``1-3`` or ``1,3`` (repeatable)."""
+
+    name = "blocks"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        values = parse_int_range(str(value), "--blocks")
+        if values[0] < 1:
+            self.fail(f"block counts must be >= 1, got {value!r}", param, ctx)
+        return tuple(values)
+
+
+def blocks_option(help: str, required: bool = False):
+    """The one ``--blocks/-b`` option: repeatable, each value a count or range; the command
+    receives a tuple of tuples (see :func:`block_list`)."""
+    return click.option("--blocks", "-b", type=BlockCounts(), multiple=True, required=required,
+                        metavar="B", help=help + " E.g. 2, 1-3 or 1,3; repeatable.")
+
+
+def block_list(values) -> list[int]:
+    """The sorted block counts of a ``--blocks`` option (empty when not given)."""
+    return sorted({b for group in values or () for b in group})
+
+
+def deprecated(old: str, new: str) -> None:
+    """Say on stderr that ``old`` is a deprecated spelling of ``new`` (it works one release)."""
+    click.echo(f"Deprecated: {old} works in this release only; use {new}.", err=True)
+
+
+def _alias(param, key: str, dest: str, old: str, new: str):
+    """Wrap a command so that the hidden ``param`` (stored as ``key``) fills ``dest``, with a
+    deprecation line; giving both spellings is a usage error."""
+
+    def decorate(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            value = kwargs.pop(key)
+            if value is not None and value != ():
+                ctx = click.get_current_context()
+                if ctx.get_parameter_source(dest).name != "DEFAULT":
+                    raise click.UsageError(f"give {new} only, not also {old}")
+                deprecated(old, new)
+                kwargs[dest] = value
+            return f(*args, **kwargs)
+
+        return param(wrapper)
+
+    return decorate
+
+
+def renamed(old_decls: tuple[str, ...], new: str, dest: str, **attrs):
+    """Keep a renamed option's old spelling working one release: a hidden option that fills
+    ``dest`` (the new option, shown as ``new``) and prints a deprecation line on stderr."""
+    key = f"old_{dest}"
+    return _alias(click.option(*old_decls, key, hidden=True, default=None, **attrs), key, dest,
+                  " / ".join(old_decls), new)
+
+
+def positional_table(dest: str = "table", new: str = "--table/-t"):
+    """Keep the old positional TABLE working one release (hidden from the usage line)."""
+    key = f"old_{dest}"
+    return _alias(click.argument(key, required=False, metavar=""), key, dest, "a positional TABLE", new)
+
+
+def table_option(required: bool = True, multiple: bool = False, help: str | None = None):
+    """The one way to name an input table: ``--table/-t FOLDER`` (repeatable where several)."""
+    text = help or ("Table folder; repeat to give several." if multiple else "Table folder.")
+    return click.option("--table", "-t", "tables" if multiple else "table", required=required,
+                        multiple=multiple, type=click.Path(path_type=Path) if multiple else None,
+                        help=text)
+
+
+def out_option(folder: bool, help: str, required: bool = True, path_type=None):
+    """The one ``--out/-o``: where the command writes (a file or a folder, see ``help``),
+    checked before any work starts."""
+    return click.option("--out", "-o", required=required, type=OutPath(folder, path_type),
+                        help=help)
+
+
+def progress_option(f):
+    """``--progress/--no-progress``: a progress bar on stderr (default: only on a terminal)."""
+    return click.option("--progress/--no-progress", default=None,
+                        help="Progress bar on stderr (default: when stderr is a terminal).")(f)
+
+
+def examples(*commands: str) -> str:
+    """A help epilog listing real example command lines (kept verbatim by click)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {c}" for c in commands)

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import click
 
-from nasbench.cli.common import Group
+from nasbench.cli.common import Group, examples
 
 
-@click.group(cls=Group)
+@click.group(cls=Group, epilog=examples('nasbench model summary "sep3@0+max3@1"'))
 def model() -> None:
     """Networks built from cells."""
 
 
-@model.command("summary")
+@model.command("summary", epilog=examples(
+    'nasbench model summary "sep3@0+max3@1"',
+    'nasbench model summary "sep3@0+max3@1" --macro imagenet --N 4 --F 44'))
 @click.argument("arch")
 @click.option("--macro", type=click.Choice(["cifar", "imagenet"]), default="cifar", show_default=True)
 @click.option("--N", "n_cells", type=click.IntRange(1), default=None, help="Cells per stage (default: 3 cifar, 3 imagenet).")

@@ -10,7 +10,8 @@ import json
 
 import click
 
-from nasbench.cli.common import Group, command_line, parse_params
+from nasbench.cli.common import (Group, command_line, examples, out_option, parse_params, progress_option,
+                                 renamed, table_option)
 
 
 def _sizes(text: str) -> list:
@@ -27,19 +28,23 @@ def _sizes(text: str) -> list:
     return sizes
 
 
-@click.group("predictor", cls=Group)
+@click.group("predictor", cls=Group, epilog=examples(
+    "nasbench predictor fit -t tables/digits-pnas -m xgboost -o xgb.npz",
+    "nasbench predictor eval -t tables/digits-pnas --models xgboost --n-seeds 2 -o runs/predictors"))
 def predictor() -> None:
     """Fit, evaluate and apply performance predictors (lstm, mlp_ensemble, xgboost, params)."""
 
 
-@predictor.command("fit")
-@click.option("--table", "-t", required=True, help="Table folder (or its runs.parquet).")
+@predictor.command("fit", epilog=examples(
+    "nasbench predictor fit -t tables/digits-pnas -m xgboost -o xgb.npz",
+    "nasbench predictor fit -t tables/digits-pnas -m lstm -p epochs=20 -o lstm.npz"))
+@table_option(help="Table folder (or its runs.parquet).")
 @click.option("--model", "-m", default="xgboost", show_default=True, help="Registered predictor name.")
 @click.option("--target", default="val_acc", show_default=True, help="Column to predict (seed mean).")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
               help="Hyper-parameter override, repeatable (e.g. -p epochs=20).")
 @click.option("--seed", default=0, show_default=True, type=int, help="random_state of the predictor.")
-@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
+@out_option(folder=False, help="Model file to write.")
 def fit(table, model, target, params, seed, out) -> None:
     """Fit MODEL on TABLE's architectures and save it to OUT."""
     from nasbench.predictors import create_predictor, get_predictor_class
@@ -57,13 +62,16 @@ def fit(table, model, target, params, seed, out) -> None:
     click.echo(f"fitted {model} on {len(data)} architectures ({target}) -> {out}")
 
 
-@predictor.command("eval")
-@click.option("--table", "-t", required=True, help="Table folder (or its runs.parquet).")
+@predictor.command("eval", epilog=examples(
+    "nasbench predictor eval -t tables/digits-pnas --models xgboost --n-seeds 2 -o runs/predictors",
+    "nasbench predictor eval -t tables/digits-pnas --sizes 20,50,all --no-extrapolation -o runs/sweep"))
+@table_option(help="Table folder (or its runs.parquet).")
 @click.option("--models", default="lstm,mlp_ensemble,xgboost", show_default=True,
               help="Comma-separated predictor names (the params baseline is added when the table has params).")
 @click.option("--sizes", default="20,50,100,200,500,all", show_default=True,
               help="Comma-separated train sizes; 'all' = every non-test architecture.")
-@click.option("--seeds", default=5, show_default=True, type=click.IntRange(1), help="Seeds per setting.")
+@click.option("--n-seeds", default=5, show_default=True, type=click.IntRange(1), help="Seeds per setting.")
+@renamed(("--seeds",), "--n-seeds", "n_seeds", type=click.IntRange(1))
 @click.option("--target", default="val_acc", show_default=True, help="Column to predict (seed mean).")
 @click.option("--test-fraction", default=0.2, show_default=True, type=float, help="Held-out test share.")
 @click.option("--top-k", default=10, show_default=True, type=click.IntRange(1), help="k of precision@k.")
@@ -71,19 +79,20 @@ def fit(table, model, target, params, seed, out) -> None:
               help="Hyper-parameter override, repeatable (e.g. -p lstm.epochs=20).")
 @click.option("--no-extrapolation", is_flag=True, help="Skip the b -> b+1 protocol.")
 @click.option("--no-baseline", is_flag=True, help="Skip the params baseline.")
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Report folder.")
-def evaluate(table, models, sizes, seeds, target, test_fraction, top_k, params, no_extrapolation,
-             no_baseline, out) -> None:
+@out_option(folder=True, help="Report folder.")
+@progress_option
+def evaluate(table, models, sizes, n_seeds, target, test_fraction, top_k, params, no_extrapolation,
+             no_baseline, out, progress) -> None:
     """Train-size sweep, b -> b+1 and calibration on TABLE; writes Parquet, plots, README."""
     from nasbench.predictors.evaluate import run_evaluation
 
     names = [m.strip() for m in models.split(",") if m.strip()]
     if not names:
         raise click.BadParameter("give at least one model", param_hint="--models")
-    frames = run_evaluation(table, names, out, sizes=_sizes(sizes), seeds=seeds, target=target,
+    frames = run_evaluation(table, names, out, sizes=_sizes(sizes), seeds=n_seeds, target=target,
                             hparams=parse_params(params, scope="MODEL"), test_fraction=test_fraction,
                             top_k=top_k, extrapolation=not no_extrapolation,
-                            include_baseline=not no_baseline,
+                            include_baseline=not no_baseline, progress=progress,
                             command=command_line(click.get_current_context()))
     summary = frames["summary"]
     for row in summary.itertuples(index=False):
@@ -94,17 +103,22 @@ def evaluate(table, models, sizes, seeds, target, test_fraction, top_k, params, 
     click.echo(f"report: {out}/README.md")
 
 
-
-@predictor.command("predict")
-@click.option("--model", "-m", required=True, type=click.Path(dir_okay=False), help="Saved model file.")
+@predictor.command("predict", epilog=examples(
+    "nasbench predictor predict --model-file xgb.npz -a sep3@0+max3@1 -a id@0+avg3@1",
+    "nasbench predictor predict --model-file xgb.npz -a sep3@0+max3@1 --json"))
+@click.option("--model-file", type=click.Path(dir_okay=False), default=None,
+              help="Saved model file (from predictor fit -o).  [required]")
+@renamed(("--model", "-m"), "--model-file", "model_file", type=click.Path(dir_okay=False))
 @click.option("--arch", "-a", "archs", multiple=True, required=True, help="Architecture, repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of tab-separated text.")
-def predict(model, archs, as_json) -> None:
-    """Print MODEL's prediction for each --arch (value, then the canonical arch)."""
+def predict(model_file, archs, as_json) -> None:
+    """Print the saved model's prediction for each --arch (value, then the canonical arch)."""
     from nasbench.predictors import load_predictor
     from nasbench.predictors.encoding import as_cells
 
-    pred = load_predictor(model)
+    if model_file is None:
+        raise click.UsageError("Missing option '--model-file'.")
+    pred = load_predictor(model_file)
     cells = as_cells(archs, "--arch")
     for cell, value in zip(cells, pred.predict(cells)):
         if as_json:

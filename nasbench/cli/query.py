@@ -1,6 +1,6 @@
 """`nasbench query`, `nasbench info` and `nasbench table validate|merge|datasheet`.
 
-TABLE defaults to the shipped table (``Benchmark.default()``). Output is an aligned text
+``--table/-t`` defaults to the shipped table (``Benchmark.default()``). Output is an aligned text
 table, or JSON lines with ``--json`` (NaN and infinities become null).
 """
 from __future__ import annotations
@@ -10,7 +10,8 @@ import math
 
 import click
 
-from nasbench.cli.common import Group
+from nasbench.cli.common import (Group, OutPath, block_list, deprecated, blocks_option, examples, out_option,
+                                 positional_table, table_option)
 
 #: Per-seed columns shown in the text view of a seed-mean query.
 _RUN_VIEW = ("status", "val_acc", "test_acc", "val_loss", "train_seconds")
@@ -55,28 +56,31 @@ def format_rows(rows: list[dict], columns: list[str]) -> str:
     return "\n".join([line(columns)] + [line(row) for row in cells])
 
 
-@click.command("query")
-@click.argument("table", required=False)
+@click.command("query", epilog=examples(
+    "nasbench query --top 5 -b 1",
+    "nasbench query -t tables/digits-pnas --arch sep3@0+max3@1 --json"))
+@table_option(required=False, help="Table folder (default: the shipped digits table).")
+@positional_table()
 @click.option("--arch", "-a", help="An arch (string, alias string, genotype list or arch_hash).")
 @click.option("--seed", type=int, help="One recorded seed (default: the mean over ok seeds).")
 @click.option("--epoch", type=int, help="Values at this epoch of the curve (1-based).")
 @click.option("--metric", help="Print only this metric (e.g. val_acc).")
 @click.option("--top", type=click.IntRange(1), help="The K best archs by --by (reporting --report).")
-@click.option("--blocks", "-b", type=click.IntRange(1), help="With --top: only cells of B blocks.")
+@blocks_option("With --top: only cells of these block counts.")
 @click.option("--by", default="val_acc", show_default=True, help="With --top: rank by this metric.")
 @click.option("--report", default="test_acc", show_default=True, help="With --top: also report this.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a text table.")
 def query(table, arch, seed, epoch, metric, top, blocks, by, report, as_json) -> None:
-    """Look up one arch (--arch) or the best archs (--top K) in TABLE."""
+    """Look up one arch (--arch) or the best archs (--top K) in the table (--table)."""
     if (arch is None) == (top is None):
         raise click.UsageError("give exactly one of --arch ARCH or --top K")
     if top is not None and (seed is not None or epoch is not None or metric):
         raise click.UsageError("--seed, --epoch and --metric go with --arch, not --top")
-    if arch is not None and blocks is not None:
+    if arch is not None and blocks:
         raise click.UsageError("--blocks goes with --top")
     bench = _open(table)
     if top is not None:
-        rows = bench.best(top, by=by, report=report, num_blocks=blocks)
+        rows = _best(bench, top, by, report, block_list(blocks))
         if as_json:
             for row in rows:
                 click.echo(json.dumps(_plain(row)))
@@ -97,30 +101,44 @@ def query(table, arch, seed, epoch, metric, top, blocks, by, report, as_json) ->
             click.echo("\nper seed:\n" + format_rows(rows, ["seed"] + view))
 
 
-@click.command("info")
-@click.argument("table", required=False)
+def _best(bench, k: int, by: str, report: str, blocks: list[int]) -> list[dict]:
+    """``bench.best`` restricted to several block counts: one ranking, re-numbered."""
+    if len(blocks) <= 1:
+        return bench.best(k, by=by, report=report, num_blocks=blocks[0] if blocks else None)
+    rows = [r for r in bench.best(len(bench), by=by, report=report) if r["num_blocks"] in blocks][:k]
+    return [{**r, "rank": i + 1} for i, r in enumerate(rows)]
+
+
+@click.command("info", epilog=examples("nasbench info", "nasbench info -t tables/digits-pnas --json"))
+@table_option(required=False, help="Table folder (default: the shipped digits table).")
+@positional_table()
 @click.option("--json", "as_json", is_flag=True, help="The summary as one JSON object.")
 def info(table, as_json) -> None:
-    """The datasheet of TABLE: protocol, rebuild command, counts, accuracy, best cells."""
+    """The table's datasheet: protocol, rebuild command, counts, accuracy, best cells."""
     from nasbench.tables.datasheet import render, table_summary
 
     summary = table_summary(_open(table))
     click.echo(json.dumps(_plain(summary)) if as_json else render(summary).rstrip())
 
 
-@click.group("table", cls=Group)
+@click.group("table", cls=Group, epilog=examples(
+    "nasbench table validate -t tables/digits-pnas",
+    "nasbench table merge -o runs/merged -t runs/part-a -t runs/part-b"))
 def table() -> None:
     """Validate, merge and document table folders."""
 
 
-@table.command("validate")
-@click.argument("path")
+@table.command("validate", epilog=examples(
+    "nasbench table validate -t tables/digits-pnas", "nasbench table validate -t runs/quick --deep"))
+@table_option(required=False)
+@positional_table()
 @click.option("--deep", is_flag=True, help="Also re-canonicalize every arch (slower).")
-def validate_cmd(path, deep) -> None:
-    """Check PATH against schema v1; print each problem, exit 2 if there is any."""
+def validate_cmd(table, deep) -> None:
+    """Check the table against schema v1; print each problem, exit 2 if there is any."""
     from nasbench.tables.schema import TableError
     from nasbench.tables.validation import validate
 
+    path = _required(table)
     problems = validate(path, deep=deep)
     for problem in problems:
         click.echo(f"problem: {problem}")
@@ -129,25 +147,46 @@ def validate_cmd(path, deep) -> None:
     click.echo(f"ok: {path} is a valid schema-v1 nasbench table")
 
 
-@table.command("merge")
-@click.argument("out")
-@click.argument("tables", nargs=-1, required=True)
-def merge_cmd(out, tables) -> None:
-    """Merge TABLES (one protocol) into OUT; later tables win on a repeated (arch, seed)."""
+@table.command("merge", epilog=examples(
+    "nasbench table merge -o runs/merged -t runs/part-a -t runs/part-b"))
+@out_option(folder=True, required=False, help="Merged table folder.  [required]")
+@table_option(required=False, multiple=True, help="A table to merge; repeat (later ones win).")
+@click.argument("old_args", nargs=-1, metavar="")
+def merge_cmd(out, tables, old_args) -> None:
+    """Merge the tables (one protocol) into OUT; later tables win on a repeated (arch, seed)."""
     import shlex
 
     from nasbench.tables.validation import merge_tables
 
-    command = " ".join(shlex.quote(a) for a in ("nasbench", "table", "merge", out, *tables))
+    if old_args:  # the old spelling: merge OUT TABLES...
+        if out is not None or tables:
+            raise click.UsageError("give -o OUT and -t TABLE ..., not also positional paths")
+        deprecated("table merge OUT TABLES...", "table merge -o OUT -t TABLE -t TABLE")
+        out = OutPath(folder=True).convert(old_args[0], None, click.get_current_context())
+        tables = old_args[1:]
+    if out is None or not tables:
+        raise click.UsageError("give -o OUT and at least one -t TABLE")
+
+    words = ["nasbench", "table", "merge", "-o", str(out)] + [w for t in tables for w in ("-t", str(t))]
+    command = " ".join(shlex.quote(w) for w in words)
     path = merge_tables(out, *tables, command=command)
     click.echo(f"merged {len(tables)} table(s) into {path}")
 
 
-@table.command("datasheet")
-@click.argument("path")
+@table.command("datasheet", epilog=examples(
+    "nasbench table datasheet -t runs/quick",
+    "nasbench table datasheet -t runs/quick --command 'nasbench build --quick --out runs/quick'"))
+@table_option(required=False)
+@positional_table()
 @click.option("--command", help="The rebuild command to record (default: the provenance's).")
-def datasheet_cmd(path, command) -> None:
-    """(Re)write PATH/TABLE.md."""
+def datasheet_cmd(table, command) -> None:
+    """(Re)write the table's TABLE.md."""
     from nasbench.tables.datasheet import write_datasheet
 
-    click.echo(f"wrote {write_datasheet(path, command)}")
+    click.echo(f"wrote {write_datasheet(_required(table), command)}")
+
+
+def _required(table: str | None) -> str:
+    if table is None:
+        raise click.UsageError("Missing option '--table' / '-t'.")
+    return table

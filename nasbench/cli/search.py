@@ -10,7 +10,8 @@ import sys
 
 import click
 
-from nasbench.cli.common import Group, parse_params
+from nasbench.cli.common import (Group, OutPath, examples, out_option, parse_params, progress_option, renamed,
+                                 table_option)
 
 
 def _seed_policy(text: str):
@@ -41,7 +42,9 @@ def _command() -> str:
     return " ".join(shlex.quote(a) for a in ["nasbench", *sys.argv[1:]])
 
 
-@click.group("search", cls=Group)
+@click.group("search", cls=Group, epilog=examples(
+    "nasbench search run --algorithm evolution -t tables/digits-pnas --budget-models 100 -o evo.parquet",
+    "nasbench search compare -t tables/digits-pnas --budget-models 100 --n-seeds 10 -o runs/compare"))
 def search() -> None:
     """Run NAS algorithms (random, evolution, rl, pnas) in replay or live, and compare them."""
 
@@ -67,20 +70,22 @@ def common(f):
     return f
 
 
-@search.command("run")
-@click.option("--algorithm", "-a", required=True, help="random, evolution, rl or pnas.")
-@click.option("--table", "-t", default=None, help="Replay: the table folder.")
+@search.command("run", epilog=examples(
+    "nasbench search run --algorithm evolution -t tables/digits-pnas --budget-models 100 -o evo.parquet",
+    "nasbench search run --algorithm random --live --budget-models 8 --out-table runs/live -o live.parquet"))
+@click.option("--algorithm", default=None, help="random, evolution, rl or pnas.  [required]")
+@renamed(("-a",), "--algorithm", "algorithm")
+@table_option(required=False, help="Replay: the table folder.")
 @common
 @click.option("--seed", default=0, show_default=True, type=int, help="Search seed.")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
               help="Algorithm option, repeatable (e.g. -p K=64 -p Bmax=3).")
-@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
-              help="Trajectory Parquet file to write.")
+@out_option(folder=False, help="Trajectory Parquet file to write.")
 @click.option("--live", is_flag=True, help="Train every cell for real (cached in --out-table).")
 @click.option("--protocol", default="digits-quick", show_default=True,
               help="Live: protocol preset or JSON file.")
 @click.option("--epochs", type=int, default=None, help="Live: override the protocol's epochs.")
-@click.option("--out-table", type=click.Path(file_okay=False), default=None,
+@click.option("--out-table", type=OutPath(folder=True), default=None,
               help="Live: builder folder that caches every trained model (a table after the run).")
 @click.option("--device", default="cpu", show_default=True, help="Live: cpu, cuda or cuda:N.")
 @click.option("--train-seed", default=0, show_default=True, type=int, help="Live: training seed.")
@@ -93,6 +98,8 @@ def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surr
     """Run one search and write its trajectory to OUT."""
     from nasbench.search import LiveEvaluator, ReplayEvaluator, get_algorithm
 
+    if algorithm is None:
+        raise click.UsageError("Missing option '--algorithm'.")
     algo = get_algorithm(algorithm)
     options = parse_params(params)
     budget = _budget(budget_models, budget_seconds)
@@ -133,37 +140,43 @@ def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surr
     click.echo(f"wrote {out}")
 
 
-@search.command("compare")
-@click.option("--table", "-t", required=True, help="The table folder.")
+@search.command("compare", epilog=examples(
+    "nasbench search compare -t tables/digits-pnas --budget-models 100 --n-seeds 10 -o runs/compare",
+    "nasbench search compare -t tables/digits-pnas --algorithms random,evolution -p evolution.population=20 "
+    "--budget-models 200 -o runs/compare-evo"))
+@table_option()
 @click.option("--algorithms", default="random,evolution,rl,pnas", show_default=True,
               help="Comma-separated algorithm names.")
-@click.option("--seeds", default=20, show_default=True, type=int, help="Seeds 0..N-1 per algorithm.")
+@click.option("--n-seeds", default=20, show_default=True, type=int, help="Seeds 0..N-1 per algorithm.")
+@renamed(("--seeds",), "--n-seeds", "n_seeds", type=int)
 @common
 @click.option("--param", "-p", "params", multiple=True, metavar="ALGORITHM.KEY=VALUE",
               help="Algorithm option, repeatable (e.g. -p pnas.K=64).")
-@click.option("--target", type=float, default=None,
+@click.option("--target-acc", type=float, default=None,
               help="Val accuracy to reach (default: rl's mean final best val).")
+@renamed(("--target",), "--target-acc", "target_acc", type=float)
 @click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
-def compare(table, algorithms, seeds, budget_models, budget_seconds, miss, seed_policy,
-            surrogate_path, surrogate_model, params, target, workers, out) -> None:
-    """Run every algorithm with SEEDS seeds in replay; write plots, summary and README to OUT."""
+@out_option(folder=True, help="Output folder.")
+@progress_option
+def compare(table, algorithms, n_seeds, budget_models, budget_seconds, miss, seed_policy,
+            surrogate_path, surrogate_model, params, target_acc, workers, out, progress) -> None:
+    """Run every algorithm with N_SEEDS seeds in replay; write plots, summary and README to OUT."""
     from pathlib import Path
 
     from nasbench.search import harness
 
     names = [a.strip() for a in algorithms.split(",") if a.strip()]
-    if seeds < 1:
-        raise ValueError(f"--seeds must be >= 1, got {seeds}")
+    if n_seeds < 1:
+        raise ValueError(f"--n-seeds must be >= 1, got {n_seeds}")
     budget = _budget(budget_models, budget_seconds)
     surrogate = _surrogate(table, miss, surrogate_path, surrogate_model)
     if surrogate is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         surrogate_path = str(Path(out) / "surrogate.npz")
         surrogate.save(surrogate_path)
-    readme = harness.compare(table, names, seeds, budget, out, parse_params(params, scope="ALGORITHM"),
-                             target, _seed_policy(seed_policy), miss, surrogate_path, workers,
-                             command=_command())
+    readme = harness.compare(table, names, n_seeds, budget, out, parse_params(params, scope="ALGORITHM"),
+                             target_acc, _seed_policy(seed_policy), miss, surrogate_path, workers,
+                             command=_command(), progress=progress)
     for line in Path(readme).read_text().splitlines():
         if line.startswith("|"):
             click.echo(line)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from nasbench.predictors import create_predictor
+from nasbench.progress import progress_bar
 from nasbench.predictors.data import ArchData
 from nasbench.predictors.metrics import all_metrics, coverage, expected_coverage
 
@@ -72,11 +73,19 @@ def _with_baseline(models: Sequence[str], data: ArchData, include_baseline: bool
     return models
 
 
+def _grow(bar, more: int, done: int = 0) -> None:
+    """Add ``more`` to the bar's total and ``done`` to its count (no bar: nothing)."""
+    if bar is not None:
+        bar.total = (bar.total or 0) + more
+        bar.update(done) if done else bar.refresh()
+
+
 def train_size_sweep(data: ArchData, models: Sequence[str], sizes: Iterable = DEFAULT_SIZES,
                      seeds: int = 5, test_fraction: float = 0.2, split_seed: int = 0,
                      hparams: Mapping | None = None, top_k: int = 10,
-                     include_baseline: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(results, predictions) of the train-size sweep; see the module docstring."""
+                     include_baseline: bool = True, bar=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(results, predictions) of the train-size sweep; see the module docstring. ``bar``: a
+    progress bar (``nasbench.progress``) that counts fitted predictors."""
     hparams = hparams or {}
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
@@ -97,35 +106,41 @@ def train_size_sweep(data: ArchData, models: Sequence[str], sizes: Iterable = DE
     test = data.subset(test_idx)
     rows, preds = [], []
     info = dict(protocol="train_size", train_blocks=np.nan, test_blocks=np.nan)
+    names = _with_baseline(models, data, include_baseline)
+    _grow(bar, len(set(wanted)) * seeds * len(names))
     for size in sorted(set(wanted)):
         for seed in range(seeds):
             rng = np.random.default_rng([split_seed, seed, size])
             train = data.subset(rng.choice(pool, size=size, replace=False))
-            for name in _with_baseline(models, data, include_baseline):
+            for name in names:
                 row, p = _run(name, data, train, test, seed, hparams, top_k, info)
                 rows.append(row)
                 preds.append(p)
+                _grow(bar, 0, 1)
     return pd.DataFrame(rows), pd.concat(preds, ignore_index=True)
 
 
 def extrapolation_eval(data: ArchData, models: Sequence[str], seeds: int = 5,
                        hparams: Mapping | None = None, top_k: int = 10,
-                       include_baseline: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       include_baseline: bool = True, bar=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(results, predictions) of the PNAS protocol: train on <= b blocks, test on b+1."""
     hparams = hparams or {}
     nb = data.num_blocks
     rows, preds = [], []
+    names = _with_baseline(models, data, include_baseline)
     for b in sorted(set(nb.tolist())):
         train_idx, test_idx = np.flatnonzero(nb <= b), np.flatnonzero(nb == b + 1)
         if len(train_idx) < 2 or len(test_idx) < 2:
             continue
         train, test = data.subset(train_idx), data.subset(test_idx)
         info = dict(protocol="extrapolation", train_blocks=float(b), test_blocks=float(b + 1))
+        _grow(bar, seeds * len(names))
         for seed in range(seeds):
-            for name in _with_baseline(models, data, include_baseline):
+            for name in names:
                 row, p = _run(name, data, train, test, seed, hparams, top_k, info)
                 rows.append(row)
                 preds.append(p)
+                _grow(bar, 0, 1)
     if not rows:
         return pd.DataFrame(columns=KEYS + ["seed"]), pd.DataFrame()
     return pd.DataFrame(rows), pd.concat(preds, ignore_index=True)
@@ -166,7 +181,7 @@ def run_evaluation(source, models: Sequence[str], out_dir: str | os.PathLike | N
                    sizes: Iterable = DEFAULT_SIZES, seeds: int = 5, target: str = "val_acc",
                    hparams: Mapping | None = None, test_fraction: float = 0.2, split_seed: int = 0,
                    top_k: int = 10, extrapolation: bool = True, include_baseline: bool = True,
-                   command: str | None = None) -> dict[str, pd.DataFrame]:
+                   command: str | None = None, progress: bool | None = False) -> dict[str, pd.DataFrame]:
     """Sweep + b → b+1 + calibration on a table (folder/DataFrame) or an :class:`ArchData`.
 
     With ``out_dir``: writes ``results.parquet``, ``summary.parquet``, ``predictions.parquet``,
@@ -180,13 +195,16 @@ def run_evaluation(source, models: Sequence[str], out_dir: str | os.PathLike | N
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
     data = source if isinstance(source, ArchData) else ArchData.from_table(source, target)
+    bar = progress_bar(total=0, desc="predictor fits", enabled=progress, unit="fit")
     results, preds = train_size_sweep(data, models, sizes, seeds, test_fraction, split_seed,
-                                      hparams, top_k, include_baseline)
+                                      hparams, top_k, include_baseline, bar)
     if extrapolation:
-        ex_results, ex_preds = extrapolation_eval(data, models, seeds, hparams, top_k, include_baseline)
+        ex_results, ex_preds = extrapolation_eval(data, models, seeds, hparams, top_k, include_baseline,
+                                                  bar)
         if not ex_results.empty:
             results = pd.concat([results, ex_results], ignore_index=True)
             preds = pd.concat([preds, ex_preds], ignore_index=True)
+    bar.close()
     frames = {"results": results, "summary": summarize(results), "predictions": preds,
               "calibration": calibration_table(preds)}
     if out_dir is not None:

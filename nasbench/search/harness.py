@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nasbench.progress import progress_bar
 from nasbench.search.base import COLUMNS, Budget, get_algorithm
 
 _TABLES: dict = {}  # per process: table path -> Benchmark
@@ -65,10 +67,10 @@ def run_job(job: dict) -> pd.DataFrame:
 
 def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = None,
              seed_policy="mean", miss: str = "restrict", surrogate=None,
-             workers: int | None = None) -> pd.DataFrame:
+             workers: int | None = None, progress: bool | None = False) -> pd.DataFrame:
     """Every (algorithm, seed) run; ``seeds`` is a count or a list; ``options`` maps an
     algorithm name to its options; ``surrogate`` (miss='surrogate') is a fitted
-    TableSurrogate's saved path."""
+    TableSurrogate's saved path; ``progress``: see :func:`nasbench.progress.progress_bar`."""
     algorithms = [algorithms] if isinstance(algorithms, str) else list(algorithms)
     seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else list(seeds)
     if not algorithms or not seeds:
@@ -88,14 +90,15 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
                  surrogate=str(surrogate) if surrogate else None)
             for a in algorithms for s in seeds]
     workers = min(len(jobs), workers if workers is not None else (os.cpu_count() or 1))
+    bar = functools.partial(progress_bar, total=len(jobs), desc="searches", enabled=progress, unit="run")
     if workers <= 1:
-        frames = [run_job(j) for j in jobs]
+        frames = [run_job(j) for j in bar(jobs)]
     else:
         import multiprocessing as mp
 
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
                                  initializer=_init_worker) as pool:
-            frames = list(pool.map(run_job, jobs))
+            frames = list(bar(pool.map(run_job, jobs)))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -201,13 +204,15 @@ def summary(df: pd.DataFrame, target: float | None = None, reference: str = "rl"
 # ---------------------------------------------------------------------- compare
 def compare(table, algorithms, seeds, budget: Budget, out, options: dict | None = None,
             target: float | None = None, seed_policy="mean", miss: str = "restrict",
-            surrogate=None, workers: int | None = None, command: str | None = None) -> Path:
+            surrogate=None, workers: int | None = None, command: str | None = None,
+            progress: bool | None = False) -> Path:
     """Run, store, plot and summarise into ``out``; returns the README path."""
     from nasbench.search.plots import plot_anytime
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    df = run_many(table, algorithms, seeds, budget, options, seed_policy, miss, surrogate, workers)
+    df = run_many(table, algorithms, seeds, budget, options, seed_policy, miss, surrogate, workers,
+                  progress)
     df.to_parquet(out / "trajectories.parquet", index=False)
     table_df, target = summary(df, target)
     table_df.to_csv(out / "summary.csv", index=False)
