@@ -33,8 +33,11 @@ NUM_OPS = len(OPS_SORTED)
 def _space_shape(space) -> dict:
     """Controller keyword arguments describing ``space``'s decisions."""
     from nasbench.space.families import STAGES, FamilySpace
+    from nasbench.space.subset import SubsetSpace
     from nasbench.space.twocell import TwoCellSpace
 
+    if isinstance(space, SubsetSpace):
+        return {"num_ops": len(space.ops)}
     if isinstance(space, FamilySpace):
         return {"fields": tuple((f, len(space.values[f])) for f in space.fields), "stages": STAGES}
     if isinstance(space, TwoCellSpace):
@@ -180,6 +183,8 @@ def _genotype(space, decoded):
 
     if space is None or space.name == "pnas":
         return Cell(decoded)
+    if hasattr(space, "from_local"):  # an op-subset PNAS space: local op codes
+        return space.from_local(decoded)
     if getattr(space, "fields", None):
         return space._spec({f: tuple(space.values[f][i] for i in idx) for f, idx in zip(space.fields, decoded)})
     return CellPair(space, decoded[0], decoded[1])
