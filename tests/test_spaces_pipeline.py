@@ -104,14 +104,15 @@ def test_replay_rl_restricted_to_a_sparse_table(tables, name):
 
 
 @pytest.mark.parametrize("name", ALL)
-@pytest.mark.parametrize("algorithm", ["random", "evolution", "rl"])
+@pytest.mark.parametrize("algorithm", ["random", "evolution", "rl", "ppo"])
 def test_unrestricted_search_samples_valid_genotypes(name, algorithm):
     """Against a synthetic score every proposal must be a valid genotype of the space (RL's
     controller emits both cells of a two-cell space, or the stages of a family)."""
     space = get_space(name)
     size = space.default_sizes[-1]
     ev = SyntheticEvaluator(lambda g: (hash(g.canonical_string) % 1000) / 1000, space=name)
-    options = {"evolution": {"population": 4, "sample": 2}, "rl": {"batch_size": 4, "hidden": 16}}.get(algorithm, {})
+    options = {"evolution": {"population": 4, "sample": 2}, "rl": {"batch_size": 4, "hidden": 16},
+               "ppo": {"batch_size": 4, "hidden": 16}}.get(algorithm, {})
     traj = get_algorithm(algorithm).run(ev, Budget(models=8), seed=1, blocks=size, **options)
     frame = traj.to_frame()
     assert len(frame) == 8

@@ -190,6 +190,30 @@ def _genotype(space, decoded):
     return CellPair(space, decoded[0], decoded[1])
 
 
+def draw_batch(ctx: SearchContext, ctrl, gen, batch_size: int, restricted: bool, max_redraws: int):
+    """Sample ``batch_size`` cells (in restricted replay, re-drawing cells the table lacks),
+    evaluate them and return (actions [n, steps], rewards [n]: val_acc, NaN -> 0)."""
+    import torch
+
+    kept, misses = [], 0
+    while len(kept) < batch_size:
+        actions, cells = sample_cells(ctrl, batch_size, gen)
+        for a, cell in zip(actions, cells):
+            if len(kept) < batch_size and (not restricted or ctx.contains(cell)):
+                kept.append((a, cell))
+                misses = 0
+            elif restricted and len(kept) < batch_size:
+                misses += 1
+                if misses >= max_redraws:
+                    raise ValueError(f"the RL controller drew {misses} cells in a row that the "
+                                     "table does not hold; use miss='surrogate' or a denser table")
+    rewards = []
+    for _, cell in kept:
+        r = ctx.evaluate(cell).val_acc
+        rewards.append(r if np.isfinite(r) else 0.0)
+    return torch.stack([a for a, _ in kept]), torch.tensor(rewards, dtype=torch.float32)
+
+
 @register("rl")
 def rl_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, batch_size: int = 8,
               lr: float = 0.01, hidden: int = 64, entropy_weight: float = 1e-3,
@@ -208,25 +232,9 @@ def rl_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, batc
     opt = torch.optim.Adam(ctrl.parameters(), lr=lr)
     baseline = None
     while True:
-        kept, misses = [], 0
-        while len(kept) < batch_size:
-            actions, cells = sample_cells(ctrl, batch_size, gen)
-            for a, cell in zip(actions, cells):
-                if len(kept) < batch_size and (not restricted or ctx.contains(cell)):
-                    kept.append((a, cell))
-                    misses = 0
-                elif restricted and len(kept) < batch_size:
-                    misses += 1
-                    if misses >= max_redraws:
-                        raise ValueError(f"the RL controller drew {misses} cells in a row that the "
-                                         "table does not hold; use miss='surrogate' or a denser table")
-        rewards = []
-        for _, cell in kept:
-            r = ctx.evaluate(cell).val_acc
-            rewards.append(r if np.isfinite(r) else 0.0)
-        R = torch.tensor(rewards, dtype=torch.float32)
+        actions, R = draw_batch(ctx, ctrl, gen, int(batch_size), restricted, max_redraws)
         baseline = float(R.mean()) if baseline is None else baseline
-        _, logp, ent = ctrl(len(kept), actions=torch.stack([a for a, _ in kept]))
+        _, logp, ent = ctrl(len(R), actions=actions)
         loss = -((R - baseline) * logp).mean() - entropy_weight * ent.mean()
         opt.zero_grad()
         loss.backward()
