@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbench.search.base import SearchContext, register, resolve_blocks
-from nasbench.search.rl import draw_batch, make_controller
+from nasbench.search.base import SearchContext, register
+from nasbench.search.rl import draw_batch, start
 
 
 def clipped_loss(logp, logp_old, advantage, entropy, clip: float = 0.2, entropy_weight: float = 0.0):
@@ -48,17 +48,11 @@ def ppo_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, bat
     """PPO-trained controller with NASNet's defaults; see the module docstring."""
     import torch
 
-    if int(batch_size) < 1 or int(epochs) < 1:
-        raise ValueError(f"batch_size and epochs must be >= 1, got {batch_size}, {epochs}")
-    if not 0 <= baseline_decay < 1:
-        raise ValueError(f"baseline_decay must be in [0, 1), got {baseline_decay}")
+    if int(epochs) < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
     if not 0 < clip < 1:
         raise ValueError(f"clip must be in (0, 1), got {clip}")
-    blocks = resolve_blocks(ctx, blocks)
-    restricted = ctx.pool(blocks) is not None  # also: ValueError if the table has none
-    ctrl = make_controller(blocks, int(hidden), int(rng.integers(2**62)), space=ctx.space)
-    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-    opt = torch.optim.Adam(ctrl.parameters(), lr=lr)
+    ctrl, gen, opt, restricted = start(ctx, rng, blocks, hidden, lr, batch_size, baseline_decay)
     baseline = None
     while True:
         actions, R = draw_batch(ctx, ctrl, gen, int(batch_size), restricted, max_redraws)

@@ -214,11 +214,10 @@ def draw_batch(ctx: SearchContext, ctrl, gen, batch_size: int, restricted: bool,
     return torch.stack([a for a, _ in kept]), torch.tensor(rewards, dtype=torch.float32)
 
 
-@register("rl")
-def rl_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, batch_size: int = 8,
-              lr: float = 0.01, hidden: int = 64, entropy_weight: float = 1e-3,
-              baseline_decay: float = 0.9, max_redraws: int = 10_000) -> None:
-    """REINFORCE with an EMA baseline and an entropy bonus; see the module docstring."""
+def start(ctx: SearchContext, rng: np.random.Generator, blocks, hidden: int, lr: float,
+          batch_size: int, baseline_decay: float):
+    """Check the options and build (controller, sampling generator, Adam, restricted?) from
+    the run's rng (the controller's seed first, then the generator's)."""
     import torch
 
     if int(batch_size) < 1:
@@ -227,9 +226,17 @@ def rl_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, batc
         raise ValueError(f"baseline_decay must be in [0, 1), got {baseline_decay}")
     blocks = resolve_blocks(ctx, blocks)
     restricted = ctx.pool(blocks) is not None  # also: ValueError if the table has none
-    ctrl = make_controller(blocks, hidden, int(rng.integers(2**62)), space=ctx.space)
+    ctrl = make_controller(blocks, int(hidden), int(rng.integers(2**62)), space=ctx.space)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-    opt = torch.optim.Adam(ctrl.parameters(), lr=lr)
+    return ctrl, gen, torch.optim.Adam(ctrl.parameters(), lr=lr), restricted
+
+
+@register("rl")
+def rl_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, batch_size: int = 8,
+              lr: float = 0.01, hidden: int = 64, entropy_weight: float = 1e-3,
+              baseline_decay: float = 0.9, max_redraws: int = 10_000) -> None:
+    """REINFORCE with an EMA baseline and an entropy bonus; see the module docstring."""
+    ctrl, gen, opt, restricted = start(ctx, rng, blocks, hidden, lr, batch_size, baseline_decay)
     baseline = None
     while True:
         actions, R = draw_batch(ctx, ctrl, gen, int(batch_size), restricted, max_redraws)
