@@ -140,3 +140,19 @@ def test_a_subset_cell_trains_into_the_pnas_cells_result():
     assert mine["arch"] == "pnas4:" + theirs["arch"] and mine["arch_hash"] != theirs["arch_hash"]
     for key in ("params", "flops", "val_acc", "test_acc", "train_loss", "val_loss"):
         assert mine[key] == theirs[key], key
+
+
+def test_pnas_search_and_the_space_cli_work_by_name():
+    from click.testing import CliRunner
+
+    from nasbench.cli import main
+    from nasbench.search import SyntheticEvaluator, get_algorithm
+
+    ev = SyntheticEvaluator(lambda c: sum(op == "max_pool_3x3" for op in c.ops()) / len(c.ops()), space="pnas3")
+    traj = get_algorithm("pnas").run(ev, None, seed=0, K=2, Bmax=2, surrogate="xgboost")
+    frame = traj.to_frame()
+    assert len(frame) == 21 + 2 and all(a.startswith("pnas3:") for a in frame.arch)
+    result = CliRunner().invoke(main, ["space", "count", "--space", "pnas4"])
+    assert result.exit_code == 0 and "36" in result.output and "2,178" in result.output, result.output
+    result = CliRunner().invoke(main, ["space", "canonical", "pnas4:id@1+sep3@0"])
+    assert "canonical: pnas4:identity@1+sep_conv_3x3@0" in result.output
