@@ -84,3 +84,10 @@ def test_seed_rules_parse_like_build_seeds_and_refuse_nonsense():
             parse_seed_rule((bad,))
     result = run("table", "validate", ".", "--closed", "--min-seeds", "x=2")
     assert result.exit_code == 2 and result.output.strip() == "Error: seed rule 'x=2': expected N or B=N (e.g. 2 or 1=3)"
+
+
+def test_closure_of_a_family_table_counts_its_only_size():
+    runs = pd.DataFrame({"arch_hash": ["a", "b"], "num_blocks": [3, 3], "seed": [0, 0], "status": ["ok", "ok"]})
+    (level,) = levels(runs, "resnet", seeds={0: 1})
+    assert (level.num_blocks, level.cells, level.present) == (3, (9 * 12) ** 3, 2) and not level.closed
+    assert summary(runs, "resnet")["closed_up_to"] == 0

@@ -76,7 +76,8 @@ def required_seeds(rule: Mapping[int, int] | None, num_blocks: int) -> int:
 
 def levels(runs, space_name: str, bmax: int | None = None,
            seeds: Mapping[int, int] | None = None) -> list[Level]:
-    """Closure of a runs DataFrame per B = 1..``bmax`` (default: the table's largest B).
+    """Closure of a runs DataFrame per B = 1..``bmax`` (default: the table's largest B; sizes
+    the space does not have are skipped).
 
     Raises ValueError (one line) when the space cannot count its genotypes.
     """
@@ -88,6 +89,8 @@ def levels(runs, space_name: str, bmax: int | None = None,
     top = int(runs["num_blocks"].max()) if bmax is None and len(runs) else int(bmax or 1)
     out = []
     for b in range(1, top + 1):
+        if b not in space.sizes:  # no genotypes of this size (a family's 3 stages)
+            continue
         try:
             total = int(space.count(b))
         except NotImplementedError:
@@ -124,11 +127,11 @@ def summary(runs, space_name: str) -> dict:
 
 def render(figures: dict) -> list[str]:
     """Markdown lines for the datasheet."""
-    if figures.get("closed_up_to") is None:
+    if figures.get("closed_up_to") is None or not figures["levels"]:
         return [f"Closure unknown: {figures.get('note', 'no runs')}."]
     b = figures["closed_up_to"]
     head = (f"**Closed up to B{b}**: every cell of the space with B <= {b} is in the table."
-            if b else "**Not closed**: the table lacks cells of the space even at B1.")
+            if b else f"**Not closed**: the table lacks cells of the space at B{figures['levels'][0]['num_blocks']}.")
     lines = [head, "", "| blocks | cells in space | in table | missing | fewest seeds per cell |",
              "|---|---|---|---|---|"]
     for lv in figures["levels"]:
