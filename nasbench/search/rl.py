@@ -19,6 +19,8 @@ the baseline is an exponential moving average of the batch mean reward
 (``b <- decay * b + (1 - decay) * mean R``, started at the first batch's mean).
 Restricted replay: a sampled cell outside the table is re-drawn (the policy is
 conditioned on the table); after ``max_redraws`` misses in a row, ValueError.
+``ppo`` (:mod:`nasbench.search.ppo`) trains the same controller with PPO, as NASNet did; both
+use :func:`start` and :func:`draw_batch`.
 """
 from __future__ import annotations
 
