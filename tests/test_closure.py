@@ -91,3 +91,19 @@ def test_closure_of_a_family_table_counts_its_only_size():
     (level,) = levels(runs, "resnet", seeds={0: 1})
     assert (level.num_blocks, level.cells, level.present) == (3, (9 * 12) ** 3, 2) and not level.closed
     assert summary(runs, "resnet")["closed_up_to"] == 0
+
+
+def test_oracle_and_benchmark_answer_every_cell_of_the_closed_table_by_space_name(tables):
+    """On a closed table, replay with miss='error' answers every cell of the space: none is a miss."""
+    from nasbench.tables import Benchmark, Oracle
+
+    _, closed = tables
+    bench = Benchmark.open(closed)
+    assert bench.space == "pnas3"
+    oracle = Oracle(bench, seed_policy="random", rng=0, miss="error")
+    for cell in get_space("pnas3").enumerate(1):
+        answer = oracle.evaluate(cell.canonical_string)
+        assert answer.seed in (0, 1) and not answer.predicted and answer.arch == cell.canonical_string
+        assert bench.query(cell, seed=answer.seed)["val_acc"] == answer.val_acc
+    with pytest.raises(ValueError, match="genotype of space 'pnas', not of space 'pnas3'"):
+        oracle.evaluate("identity@0+identity@1")
