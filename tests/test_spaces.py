@@ -27,7 +27,8 @@ FAMILIES = [name for name in ALL if name in ("vanilla", "resnet", "resnext_a", "
 
 
 def test_registry_names_the_nds_spaces():
-    assert set(ALL) == {"pnas", "nasnet", "amoeba", "enas", "darts", "vanilla", "resnet", "resnext_a", "resnext_b"}
+    assert set(ALL) == {"pnas", "pnas3", "pnas4", "nasnet", "amoeba", "enas", "darts", "vanilla", "resnet",
+                        "resnext_a", "resnext_b"}
     assert TWO_CELL == ["amoeba", "darts", "enas", "nasnet"]
     assert {n: len(SPACES[n].ops) for n in TWO_CELL} == {"nasnet": 13, "amoeba": 8, "enas": 5, "darts": 8}
     assert {n: SPACES[n].default_sizes for n in TWO_CELL} == {"nasnet": (5,), "amoeba": (5,), "enas": (5,), "darts": (4,)}

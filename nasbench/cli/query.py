@@ -133,18 +133,28 @@ def table() -> None:
 @table_option(required=False)
 @positional_table()
 @click.option("--deep", is_flag=True, help="Also re-canonicalize every arch (slower).")
-def validate_cmd(table, deep) -> None:
-    """Check the table against schema v1; print each problem, exit 2 if there is any."""
+@click.option("--closed", is_flag=True, help="Also require every cell of the space up to --bmax, "
+              "each with the seeds --min-seeds asks for.")
+@click.option("--bmax", type=click.IntRange(1), default=None, help="With --closed: the largest B "
+              "(default: the table's).")
+@click.option("--min-seeds", multiple=True, default=("2", "1=3"), show_default=True,
+              help="With --closed: seeds per cell, N or B=N (default: 3 for B1, 2 for the rest).")
+def validate_cmd(table, deep, closed, bmax, min_seeds) -> None:
+    """Check the table against schema v1; print each problem, exit 2 if there is any.
+
+    With --closed, also check that the table holds every cell of its space up to --bmax."""
+    from nasbench.tables.closure import parse_seed_rule
     from nasbench.tables.schema import TableError
     from nasbench.tables.validation import validate
 
     path = _required(table)
-    problems = validate(path, deep=deep)
+    problems = validate(path, deep=deep, closed=closed, bmax=bmax, seeds=parse_seed_rule(min_seeds))
     for problem in problems:
         click.echo(f"problem: {problem}")
     if problems:
         raise TableError(f"table {path} is invalid ({len(problems)} problem(s))")
-    click.echo(f"ok: {path} is a valid schema-v1 nasbench table")
+    click.echo(f"ok: {path} is a valid schema-v1 nasbench table"
+               + (" and closed (every cell of its space up to the B asked for, with the seeds asked for)" if closed else ""))
 
 
 @table.command("merge", epilog=examples(

@@ -1,4 +1,4 @@
-"""nasbench.search: random, PNAS (progressive SMBO), RL (REINFORCE controller) and
+"""nasbench.search: random, PNAS (progressive SMBO), RL (REINFORCE or PPO controller) and
 regularized evolution over the PNAS cell space; Replay / Live evaluators; a harness that
 runs many seeds and compares algorithms.
 
@@ -12,7 +12,7 @@ Adding an algorithm is one module with an ``@register(name)`` body plus one impo
 from nasbench.search.base import (ALGORITHMS, Algorithm, Budget, BudgetExhausted, EvalResult,
                                   Evaluator, SearchContext, Trajectory, get_algorithm, register)
 from nasbench.search.evaluators import LiveEvaluator, ReplayEvaluator, SyntheticEvaluator
-from nasbench.search import evolution, pnas, random_search, rl  # noqa: F401 - registers them
+from nasbench.search import evolution, pnas, ppo, random_search, rl  # noqa: F401 - registers them
 
 __all__ = ["ALGORITHMS", "Algorithm", "Budget", "BudgetExhausted", "EvalResult", "Evaluator",
            "LiveEvaluator", "ReplayEvaluator", "SearchContext", "SyntheticEvaluator",

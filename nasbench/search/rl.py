@@ -19,6 +19,8 @@ the baseline is an exponential moving average of the batch mean reward
 (``b <- decay * b + (1 - decay) * mean R``, started at the first batch's mean).
 Restricted replay: a sampled cell outside the table is re-drawn (the policy is
 conditioned on the table); after ``max_redraws`` misses in a row, ValueError.
+``ppo`` (:mod:`nasbench.search.ppo`) trains the same controller with PPO, as NASNet did; both
+use :func:`start` and :func:`draw_batch`.
 """
 from __future__ import annotations
 
@@ -33,8 +35,11 @@ NUM_OPS = len(OPS_SORTED)
 def _space_shape(space) -> dict:
     """Controller keyword arguments describing ``space``'s decisions."""
     from nasbench.space.families import STAGES, FamilySpace
+    from nasbench.space.subset import SubsetSpace
     from nasbench.space.twocell import TwoCellSpace
 
+    if isinstance(space, SubsetSpace):
+        return {"num_ops": len(space.ops)}
     if isinstance(space, FamilySpace):
         return {"fields": tuple((f, len(space.values[f])) for f in space.fields), "stages": STAGES}
     if isinstance(space, TwoCellSpace):
@@ -180,16 +185,41 @@ def _genotype(space, decoded):
 
     if space is None or space.name == "pnas":
         return Cell(decoded)
+    if hasattr(space, "from_local"):  # an op-subset PNAS space: local op codes
+        return space.from_local(decoded)
     if getattr(space, "fields", None):
         return space._spec({f: tuple(space.values[f][i] for i in idx) for f, idx in zip(space.fields, decoded)})
     return CellPair(space, decoded[0], decoded[1])
 
 
-@register("rl")
-def rl_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, batch_size: int = 8,
-              lr: float = 0.01, hidden: int = 64, entropy_weight: float = 1e-3,
-              baseline_decay: float = 0.9, max_redraws: int = 10_000) -> None:
-    """REINFORCE with an EMA baseline and an entropy bonus; see the module docstring."""
+def draw_batch(ctx: SearchContext, ctrl, gen, batch_size: int, restricted: bool, max_redraws: int):
+    """Sample ``batch_size`` cells (in restricted replay, re-drawing cells the table lacks),
+    evaluate them and return (actions [n, steps], rewards [n]: val_acc, NaN -> 0)."""
+    import torch
+
+    kept, misses = [], 0
+    while len(kept) < batch_size:
+        actions, cells = sample_cells(ctrl, batch_size, gen)
+        for a, cell in zip(actions, cells):
+            if len(kept) < batch_size and (not restricted or ctx.contains(cell)):
+                kept.append((a, cell))
+                misses = 0
+            elif restricted and len(kept) < batch_size:
+                misses += 1
+                if misses >= max_redraws:
+                    raise ValueError(f"the RL controller drew {misses} cells in a row that the "
+                                     "table does not hold; use miss='surrogate' or a denser table")
+    rewards = []
+    for _, cell in kept:
+        r = ctx.evaluate(cell).val_acc
+        rewards.append(r if np.isfinite(r) else 0.0)
+    return torch.stack([a for a, _ in kept]), torch.tensor(rewards, dtype=torch.float32)
+
+
+def start(ctx: SearchContext, rng: np.random.Generator, blocks, hidden: int, lr: float,
+          batch_size: int, baseline_decay: float):
+    """Check the options and build (controller, sampling generator, Adam, restricted?) from
+    the run's rng (the controller's seed first, then the generator's)."""
     import torch
 
     if int(batch_size) < 1:
@@ -198,30 +228,22 @@ def rl_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, batc
         raise ValueError(f"baseline_decay must be in [0, 1), got {baseline_decay}")
     blocks = resolve_blocks(ctx, blocks)
     restricted = ctx.pool(blocks) is not None  # also: ValueError if the table has none
-    ctrl = make_controller(blocks, hidden, int(rng.integers(2**62)), space=ctx.space)
+    ctrl = make_controller(blocks, int(hidden), int(rng.integers(2**62)), space=ctx.space)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-    opt = torch.optim.Adam(ctrl.parameters(), lr=lr)
+    return ctrl, gen, torch.optim.Adam(ctrl.parameters(), lr=lr), restricted
+
+
+@register("rl")
+def rl_search(ctx: SearchContext, rng: np.random.Generator, *, blocks=None, batch_size: int = 8,
+              lr: float = 0.01, hidden: int = 64, entropy_weight: float = 1e-3,
+              baseline_decay: float = 0.9, max_redraws: int = 10_000) -> None:
+    """REINFORCE with an EMA baseline and an entropy bonus; see the module docstring."""
+    ctrl, gen, opt, restricted = start(ctx, rng, blocks, hidden, lr, batch_size, baseline_decay)
     baseline = None
     while True:
-        kept, misses = [], 0
-        while len(kept) < batch_size:
-            actions, cells = sample_cells(ctrl, batch_size, gen)
-            for a, cell in zip(actions, cells):
-                if len(kept) < batch_size and (not restricted or ctx.contains(cell)):
-                    kept.append((a, cell))
-                    misses = 0
-                elif restricted and len(kept) < batch_size:
-                    misses += 1
-                    if misses >= max_redraws:
-                        raise ValueError(f"the RL controller drew {misses} cells in a row that the "
-                                         "table does not hold; use miss='surrogate' or a denser table")
-        rewards = []
-        for _, cell in kept:
-            r = ctx.evaluate(cell).val_acc
-            rewards.append(r if np.isfinite(r) else 0.0)
-        R = torch.tensor(rewards, dtype=torch.float32)
+        actions, R = draw_batch(ctx, ctrl, gen, int(batch_size), restricted, max_redraws)
         baseline = float(R.mean()) if baseline is None else baseline
-        _, logp, ent = ctrl(len(kept), actions=torch.stack([a for a, _ in kept]))
+        _, logp, ent = ctrl(len(R), actions=actions)
         loss = -((R - baseline) * logp).mean() - entropy_weight * ent.mean()
         opt.zero_grad()
         loss.backward()

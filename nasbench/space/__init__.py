@@ -4,7 +4,7 @@
 :func:`parse_arch` routes an architecture string to its space by its ``<space>:`` prefix
 (unprefixed strings are PNAS cells) and refuses a genotype of another space by name.
 """
-from nasbench.space import amoeba, darts, enas, families, nasnet, pnas
+from nasbench.space import amoeba, darts, enas, families, nasnet, pnas, subset
 from nasbench.space.base import Space, space_of
 from nasbench.space.cell import Cell
 from nasbench.space.ops import ALIASES, OPS, resolve_op
@@ -13,11 +13,11 @@ from nasbench.space.twocell import CellPair
 SPACES: dict[str, Space] = {
     module.SPACE.name: module.SPACE for module in (pnas, nasnet, amoeba, enas, darts)
 }
-SPACES.update({space.name: space for space in families.SPACES})
+SPACES.update({space.name: space for space in subset.SPACES + families.SPACES})
 
 
 def get_space(name: str) -> Space:
-    """Look a space up by name (``pnas``, ``nasnet``, ``darts``, ``resnet``, ...)."""
+    """Look a space up by name (``pnas``, ``pnas4``, ``nasnet``, ``darts``, ``resnet``, ...)."""
     try:
         return SPACES[name]
     except KeyError:

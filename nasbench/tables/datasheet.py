@@ -2,9 +2,10 @@
 
 Figures: protocol, rebuild command, counts per num_blocks and seed, status counts,
 val/test accuracy summary per num_blocks over ok runs, the best cells by mean val
-accuracy with their mean test accuracy, and seed-to-seed rank correlation: for every pair
+accuracy with their mean test accuracy, seed-to-seed rank correlation: for every pair
 of seeds, Spearman's rho of ``val_acc`` (and ``val_loss``) over the archs with an ok run
-for both seeds (at least 3), averaged over the pairs.
+for both seeds (at least 3), averaged over the pairs; and closure (:mod:`closure`: up to which B
+the table holds every cell of its space, and the missing counts).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nasbench.tables import closure
 from nasbench.tables import schema as S
 
 
@@ -81,6 +83,7 @@ def table_summary(table, command: str | None = None, top: int = 10) -> dict:
         "accuracy": accuracy,
         "best": bench.best(top, by="val_acc", report="test_acc"),
         "seed_correlation": {m: seed_correlation(runs, m) for m in ("val_acc", "val_loss")},
+        "closure": closure.summary(runs, bench.space),
     }
 
 
@@ -121,6 +124,10 @@ def render(summary: dict, see_also: tuple[tuple[str, str], ...] = ()) -> str:
     for m, c in summary["seed_correlation"].items():
         lines.append(f"- {m}: rho {_num(c['rho'])} ({c['pairs']} seed pair(s), "
                      f"{c['archs']} archs with >= 2 seeds)")
+    if "closure" in summary:
+        lines += ["", "## Closure", "", "Cells of the space held with at least one run that did not "
+                  "fail (`nasbench table validate --closed` checks a seed rule too).", ""]
+        lines += closure.render(summary["closure"])
     lines += reference_lines(summary)
     if see_also:
         lines += ["", "## See also", ""] + [f"- [{title}]({link})" for title, link in see_also]

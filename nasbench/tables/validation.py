@@ -9,22 +9,34 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Mapping
 
 import pyarrow as pa
 
 from nasbench.tables import schema as S
 from nasbench.tables.checks import table_problems
+from nasbench.tables.closure import DEFAULT_SEEDS, closure_problems
 from nasbench.tables.io import read_tables, write_table
 from nasbench.tables.schema import TableError
 
 
-def validate(path: str | os.PathLike, deep: bool = False) -> list[str]:
-    """Problems of the table at ``path`` (empty when valid); see :mod:`checks` for the rules."""
+def validate(path: str | os.PathLike, deep: bool = False, closed: bool = False,
+             bmax: int | None = None, seeds: Mapping[int, int] | None = None) -> list[str]:
+    """Problems of the table at ``path`` (empty when valid); see :mod:`checks` for the rules.
+
+    ``closed``: a valid table must also hold every cell of its space up to ``bmax`` (default: its
+    largest B) with the seeds ``seeds`` asks for (default :data:`closure.DEFAULT_SEEDS`).
+    """
     loaded = read_tables(path)
     problems = []
     if loaded.metadata != loaded.curves_metadata:
         problems.append(f"{S.CURVES_FILE}: metadata differs from {S.RUNS_FILE}'s")
-    return problems + table_problems(loaded.runs, loaded.curves, loaded.metadata, deep=deep)
+    problems += table_problems(loaded.runs, loaded.curves, loaded.metadata, deep=deep)
+    if closed and not problems:
+        runs = loaded.runs.select(["arch_hash", "space", "num_blocks", "seed", "status"]).to_pandas()
+        space = str(runs["space"].iloc[0]) if len(runs) else "pnas"
+        problems += closure_problems(runs, space, bmax, DEFAULT_SEEDS if seeds is None else seeds)
+    return problems
 
 
 def assert_valid(path: str | os.PathLike, deep: bool = False) -> None:
