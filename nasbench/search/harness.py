@@ -41,6 +41,10 @@ def _init_worker() -> None:
 def run_job(job: dict) -> pd.DataFrame:
     """One replay run; ``job``: table, algorithm, seed, budget (dict), options, seed_policy,
     miss, surrogate (a saved TableSurrogate path or None). Importable by spawn workers."""
+    if str(job["algorithm"]).startswith("st:"):  # a syne-tune optimizer (extra [synetune])
+        from nasbench.integrations.synetune.arms import run_job as run_arm_job
+
+        return run_arm_job(job)
     from nasbench.search.evaluators import ReplayEvaluator
     from nasbench.tables import Benchmark
 
@@ -75,6 +79,9 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
         raise ValueError("need at least one algorithm and one seed")
     options = dict(options or {})
     for name in algorithms:
+        if name.startswith("st:"):
+            _check_arm(name, options.get(name, {}), budget, seed_policy, miss)
+            continue
         algo = get_algorithm(name)  # unknown names fail here, before any work
         unknown = sorted(set(options.get(name, {})) - set(algo.defaults))
         if unknown:
@@ -97,6 +104,19 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
                                  initializer=_init_worker) as pool:
             frames = list(pool.map(run_job, jobs))
     return pd.concat(frames, ignore_index=True)
+
+
+def _check_arm(name, options, budget, seed_policy, miss) -> None:
+    """A syne-tune arm (``st:NAME``): refused before any work, in one line."""
+    from nasbench.integrations.synetune import require_synetune
+
+    try:
+        require_synetune()
+    except ImportError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    from nasbench.integrations.synetune.arms import check_arm
+
+    check_arm(name, options, budget, seed_policy, miss)
 
 
 # ---------------------------------------------------------------------- statistics
@@ -186,7 +206,10 @@ def summary(df: pd.DataFrame, target: float | None = None, reference: str = "rl"
                **dict(zip(("hours_lo", "hours_hi"), _bootstrap(h["hours"].to_numpy(float), rng))),
                "final_best_val": f["best_val"].mean(), "final_best_test": f["best_test"].mean(),
                **dict(zip(("test_lo", "test_hi"), _bootstrap(f["best_test"].to_numpy(float), rng))),
-               "models_run": f["index"].mean()}
+               "models_run": f["index"].mean(),
+               # epochs trained / max epochs: < models_run only for multi-fidelity st: arms
+               "full_models_run": (f["full_models"].mean() if "full_models" in f
+                                   and f["full_models"].notna().all() else f["index"].mean())}
         if len(ref) and algo != reference:
             b = 2000
             num = rng.choice(ref, size=(b, len(ref))).mean(1)
@@ -251,6 +274,12 @@ def _readme(table, algorithms, df, budget, options, target, s, plots, seed_polic
             f"[{_fmt(r['models_lo'], 1)}, {_fmt(r['models_hi'], 1)}] | {_fmt(r['hours_to_target'], 2)} "
             f"[{_fmt(r['hours_lo'], 2)}, {_fmt(r['hours_hi'], 2)}] | {sp} | {_fmt(r['final_best_val'], 4)} "
             f"| {_fmt(r['final_best_test'], 4)} [{_fmt(r['test_lo'], 4)}, {_fmt(r['test_hi'], 4)}] |")
+    partial = [r for r in s.to_dict("records") if r["full_models_run"] < r["models_run"]]
+    if partial:
+        lines += ["", "Multi-fidelity arms stop models early: a *model* is a trial started; "
+                  "the epochs they trained, as full models (mean over seeds): " + ", ".join(
+                      f"{r['algorithm']} {r['full_models_run']:.1f} of {r['models_run']:.0f}"
+                      for r in partial) + "."]
     lines += ["", "PNAS evaluates |B1| + (Bmax-1)·K models when every level has ≥ K children "
               "(paper: 136 + 4·256 = 1,160).", "",
               "Files: `trajectories.parquet` (every evaluation of every run), `summary.csv`."]

@@ -237,3 +237,46 @@ def _to_run(results: list[dict], bb: CanonicalBlackbox, opt: Optimizer, budget: 
                 secs, clock)
     epochs = np.array([int(r["epoch"]) for r in rows], dtype=np.int64)
     return ArmRun(traj, epochs, bb.max_epochs)
+
+
+# ---------------------------------------------------------------------- harness jobs
+ARM_OPTIONS = ("encoding", "blocks")  # ours; every other option goes to the scheduler
+_BLACKBOXES: dict = {}  # per process: (table, encoding, blocks, seed_policy) -> blackbox
+
+
+def check_arm(name: str, options: dict, budget: Budget, seed_policy="mean",
+              miss: str = "restrict") -> None:
+    """Fail before any work on what :func:`run_job` would refuse."""
+    opt = get_optimizer(name)
+    if budget.unlimited:
+        raise ValueError(f"algorithm {name!r} needs a budget (models and/or seconds)")
+    if seed_policy == "random":
+        raise ValueError(f"{name}: seed_policy 'random' is not supported for syne-tune arms "
+                         "(use 'mean' or a seed number)")
+    if miss == "surrogate":
+        raise ValueError(f"{name}: miss='surrogate' is not supported for syne-tune arms "
+                         "(they search the table's cells)")
+    from syne_tune.optimizer import baselines
+
+    params = set(inspect.signature(getattr(baselines, opt.cls)).parameters)
+    unknown = sorted(set(options) - params - set(ARM_OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown option(s) for {name}: {', '.join(unknown)}")
+
+
+def run_job(job: dict):
+    """One harness job (see :func:`nasbench.search.harness.run_job`) for an ``st:`` arm:
+    the trajectory frame with ``algorithm`` and ``seed`` columns in front."""
+    options = dict(job.get("options", {}))
+    mine = {k: options.pop(k) for k in ARM_OPTIONS if k in options}
+    policy = job.get("seed_policy", "mean")
+    key = (str(job["table"]), mine.get("encoding", "auto"), str(mine.get("blocks")), str(policy))
+    if key not in _BLACKBOXES:
+        _BLACKBOXES[key] = blackbox_for(job["table"], mine.get("encoding", "auto"),
+                                        mine.get("blocks"), policy)
+    run = run_arm(_BLACKBOXES[key], job["algorithm"], Budget(**job["budget"]), job["seed"],
+                  **options)
+    frame = run.frame()
+    frame.insert(0, "seed", int(job["seed"]))
+    frame.insert(0, "algorithm", job["algorithm"])
+    return frame

@@ -8,9 +8,11 @@ Two encodings (``CellEncoding.kind``):
   the table holds several block counts. Blocks past ``num_blocks`` are inactive: ignored
   when a configuration is read, written as input 0 / the first op when a table row is.
   Any configuration -- operand-swapped, block-reordered -- maps to its canonical cell.
-* ``cell``: one categorical ``arch`` over the canonical strings of the table's cells.
-  Every configuration has a row, so optimizers never leave the table; the price is that
-  the optimizer sees no structure (a mutation or a model over one categorical).
+* ``cell``: one categorical ``arch`` over the canonical strings of the table's cells (plus a
+  constant ``space = "pnas"``: syne-tune 0.16's tabular lookup by configuration fails on a
+  one-column table with the pandas here, a 1-tuple ``.loc`` key). Every configuration has
+  a row, so optimizers never leave the table; the price is that the optimizer sees no
+  structure (a mutation or a model over one categorical).
 
 ``auto`` picks ``blocks`` when the table is closed (it holds every canonical cell of each
 of its block counts) and ``cell`` otherwise: on a sampled table almost every structured
@@ -54,7 +56,7 @@ class CellEncoding:
         from syne_tune.config_space import choice
 
         if self.kind == "cell":
-            return {"arch": choice(list(self.archs))}
+            return {"arch": choice(list(self.archs)), "space": "pnas"}
         space: dict = {}
         if len(self.num_blocks) > 1:
             space["num_blocks"] = choice(list(self.num_blocks))
@@ -70,7 +72,7 @@ class CellEncoding:
         """The configuration that names ``arch`` (written in canonical form)."""
         cell = Cell.parse(arch).canonical()
         if self.kind == "cell":
-            return {"arch": cell.canonical_string}
+            return {"arch": cell.canonical_string, "space": "pnas"}
         if cell.num_blocks not in self.num_blocks:
             raise ValueError(f"{cell} has {cell.num_blocks} blocks; the encoding has "
                              f"{', '.join(map(str, self.num_blocks))}")

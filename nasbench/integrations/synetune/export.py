@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from nasbench.integrations.synetune.encoding import CellEncoding, make_encoding
+from nasbench.search.base import parse_blocks
 
 OBJECTIVES = ("val_acc", "test_acc", "val_loss", "test_loss", "elapsed_time")
 FIDELITY = "epoch"
@@ -55,7 +56,7 @@ def table_cells(bench, blocks=None) -> tuple[dict[int, list[str]], bool]:
         raise ValueError(f"syne-tune export supports PNAS-cell tables; {bench.path} is "
                          f"space {bench.space!r}")
     have = bench.num_blocks
-    wanted = have if blocks is None else sorted({int(b) for b in np.atleast_1d(blocks)})
+    wanted = have if blocks is None else list(parse_blocks(blocks))
     missing = sorted(set(wanted) - set(have))
     if missing:
         raise ValueError(f"table {bench.path} has no cells with {missing} blocks "
