@@ -31,6 +31,20 @@ from nasbench.search.base import COLUMNS, Budget, get_algorithm
 _TABLES: dict = {}  # per process: table path -> Benchmark
 _SURROGATES: dict = {}
 
+#: Algorithm-name prefixes served by a plug-in module, imported by name only when such an
+#: algorithm is asked for; it provides ``check_arm(name, options, budget, seed_policy, miss)``
+#: (raise ValueError before any work) and ``run_job(job)`` (the frame :func:`run_job` returns).
+ARM_PROVIDERS = {"st:": "nasbench.integrations.synetune"}  # syne-tune optimizers
+
+
+def _provider(name: str):
+    import importlib
+
+    for prefix, module in ARM_PROVIDERS.items():
+        if str(name).startswith(prefix):
+            return importlib.import_module(module)
+    return None
+
 
 def _init_worker() -> None:
     import torch
@@ -41,10 +55,9 @@ def _init_worker() -> None:
 def run_job(job: dict) -> pd.DataFrame:
     """One replay run; ``job``: table, algorithm, seed, budget (dict), options, seed_policy,
     miss, surrogate (a saved TableSurrogate path or None). Importable by spawn workers."""
-    if str(job["algorithm"]).startswith("st:"):  # a syne-tune optimizer (extra [synetune])
-        from nasbench.integrations.synetune.arms import run_job as run_arm_job
-
-        return run_arm_job(job)
+    provider = _provider(job["algorithm"])
+    if provider is not None:
+        return provider.run_job(job)
     from nasbench.search.evaluators import ReplayEvaluator
     from nasbench.tables import Benchmark
 
@@ -79,8 +92,9 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
         raise ValueError("need at least one algorithm and one seed")
     options = dict(options or {})
     for name in algorithms:
-        if name.startswith("st:"):
-            _check_arm(name, options.get(name, {}), budget, seed_policy, miss)
+        provider = _provider(name)
+        if provider is not None:
+            provider.check_arm(name, options.get(name, {}), budget, seed_policy, miss)
             continue
         algo = get_algorithm(name)  # unknown names fail here, before any work
         unknown = sorted(set(options.get(name, {})) - set(algo.defaults))
@@ -104,19 +118,6 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
                                  initializer=_init_worker) as pool:
             frames = list(pool.map(run_job, jobs))
     return pd.concat(frames, ignore_index=True)
-
-
-def _check_arm(name, options, budget, seed_policy, miss) -> None:
-    """A syne-tune arm (``st:NAME``): refused before any work, in one line."""
-    from nasbench.integrations.synetune import require_synetune
-
-    try:
-        require_synetune()
-    except ImportError as exc:
-        raise ValueError(f"{name}: {exc}") from None
-    from nasbench.integrations.synetune.arms import check_arm
-
-    check_arm(name, options, budget, seed_policy, miss)
 
 
 # ---------------------------------------------------------------------- statistics
@@ -207,7 +208,7 @@ def summary(df: pd.DataFrame, target: float | None = None, reference: str = "rl"
                "final_best_val": f["best_val"].mean(), "final_best_test": f["best_test"].mean(),
                **dict(zip(("test_lo", "test_hi"), _bootstrap(f["best_test"].to_numpy(float), rng))),
                "models_run": f["index"].mean(),
-               # epochs trained / max epochs: < models_run only for multi-fidelity st: arms
+               # epochs trained / max epochs: < models_run only for multi-fidelity arms
                "full_models_run": (f["full_models"].mean() if "full_models" in f
                                    and f["full_models"].notna().all() else f["index"].mean())}
         if len(ref) and algo != reference:

@@ -5,7 +5,8 @@
 * :func:`load`: the exported blackbox through syne-tune's ``deserialize``, looked up by
   canonical cell (:class:`~nasbench.integrations.synetune.blackbox.CanonicalBlackbox`).
 * :func:`run_arm`: a syne-tune optimizer (``ASHA``, ``BOHB``, ``REA``, ``RandomSearch``, ...)
-  on a table through syne-tune's simulated backend, as one of our trajectories.
+  on a table through syne-tune's simulated backend, as one of our trajectories;
+  :func:`check_arm` / :func:`run_job` plug ``st:NAME`` into ``nasbench.search.harness``.
 
 Without syne-tune installed these raise ImportError naming what to install.
 """
@@ -30,5 +31,23 @@ def run_arm(*args, **kwargs):
     return _run(*args, **kwargs)
 
 
-__all__ = ["CellEncoding", "FIDELITY", "INSTALL", "OBJECTIVES", "export", "load",
+def check_arm(name, options, budget, seed_policy="mean", miss="restrict"):
+    """The harness's plug-in check for ``st:NAME`` (ValueError, one line, before any work)."""
+    try:
+        require_synetune()
+    except ImportError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    from nasbench.integrations.synetune.arms import check_arm as _check
+
+    _check(name, options, budget, seed_policy, miss)
+
+
+def run_job(job):
+    """The harness's plug-in runner for ``st:NAME`` (see :func:`.arms.run_job`)."""
+    from nasbench.integrations.synetune.arms import run_job as _run
+
+    return _run(job)
+
+
+__all__ = ["check_arm", "run_job", "CellEncoding", "FIDELITY", "INSTALL", "OBJECTIVES", "export", "load",
            "make_encoding", "require_synetune", "run_arm"]
