@@ -4,17 +4,20 @@ the one-line message without the extra. Runs on the shipped digits table (second
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import nasbench
 from nasbench.cli import main
 from nasbench.search import Budget
 from nasbench.search.trajectory import COLUMNS
 from nasbench.space import Cell, pnas
 from nasbench.tables import Benchmark
 
+TABLE = str(Path(nasbench.__file__).parent / "shipped_tables" / "digits-pnas")
 REASON = "syne-tune not installed (pip install 'nasbench[synetune]')"
 OBJ = ("val_acc", "test_acc", "val_loss", "test_loss")
 
@@ -86,13 +89,16 @@ def test_blocks_encoding_maps_any_config_to_its_canonical_row(st, bench, tmp_pat
     closed = st.load(st.export(bench, tmp_path / "b1", blocks=1))
     assert closed.encoding.kind == "blocks" and closed.metadata["nasbench"]["closed"]
     assert set(closed.configuration_space) == {"b1_op1", "b1_in1", "b1_op2", "b1_in2"}
+    n_swapped = 0
     for arch in bench.archs(1)[:20]:
         c = closed.encoding.to_config(arch)
         swapped = {"b1_op1": c["b1_op2"], "b1_in1": c["b1_in2"],
                    "b1_op2": c["b1_op1"], "b1_in2": c["b1_in1"]}
+        n_swapped += swapped != c
         assert closed.row(swapped) == closed.row(c) == closed.archs.index(arch)
         got = closed.objective_function(swapped, fidelity=10, seed=2)
         assert got["val_acc"] == pytest.approx(bench.query(arch, seed=2, epoch=10)["val_acc"])
+    assert n_swapped >= 10
     # a sampled table in the blocks encoding: a block-reordered cell finds its row, a cell
     # that nobody trained is a one-line error
     sampled = st.load(st.export(bench, tmp_path / "all", encoding="blocks"))
@@ -153,7 +159,7 @@ def test_seconds_budget_and_closed_table_arm(st, bench):
 def test_arms_in_the_comparison_report(st, tmp_path):
     from nasbench.search import harness
 
-    readme = harness.compare("tables/digits-pnas", ["random", "st:ASHA", "st:RandomSearch"], 2,
+    readme = harness.compare(TABLE, ["random", "st:ASHA", "st:RandomSearch"], 2,
                              Budget(models=20), tmp_path, workers=1)
     text = readme.read_text()
     assert "| st:ASHA |" in text and "| st:RandomSearch |" in text and "st:ASHA" in text
@@ -167,32 +173,32 @@ def test_arms_in_the_comparison_report(st, tmp_path):
     row = table.set_index("algorithm").loc["st:ASHA"]
     assert row.full_models_run < row.models_run == 20
     with pytest.raises(ValueError, match="unknown option"):
-        harness.run_many("tables/digits-pnas", ["st:ASHA"], 1, Budget(models=5),
+        harness.run_many(TABLE, ["st:ASHA"], 1, Budget(models=5),
                          {"st:ASHA": {"nope": 1}}, workers=1)
     with pytest.raises(ValueError, match="unknown syne-tune optimizer"):
-        harness.run_many("tables/digits-pnas", ["st:Nope"], 1, Budget(models=5), workers=1)
+        harness.run_many(TABLE, ["st:Nope"], 1, Budget(models=5), workers=1)
 
 
 def test_cli_export(st, tmp_path):
-    r = CliRunner().invoke(main, ["export", "syne-tune", "tables/digits-pnas", str(tmp_path / "o"),
+    r = CliRunner().invoke(main, ["export", "syne-tune", TABLE, str(tmp_path / "o"),
                                   "--blocks", "1"])
     assert r.exit_code == 0, r.output
     assert "136 cells x 3 seed slots x 10 epochs, encoding blocks (closed table)" in r.output
     assert (tmp_path / "o" / "objectives_evaluations.npy").is_file()
-    r = CliRunner().invoke(main, ["export", "syne-tune", "tables/digits-pnas", str(tmp_path / "p"),
+    r = CliRunner().invoke(main, ["export", "syne-tune", TABLE, str(tmp_path / "p"),
                                   "--blocks", "7"])
     assert r.exit_code == 2 and r.output.strip().count("\n") == 0 and "no cells with [7]" in r.output
 
 
 def test_without_synetune_one_line(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "syne_tune", None)  # import syne_tune now fails
-    r = CliRunner().invoke(main, ["export", "syne-tune", "tables/digits-pnas", str(tmp_path / "o")])
+    r = CliRunner().invoke(main, ["export", "syne-tune", TABLE, str(tmp_path / "o")])
     assert r.exit_code != 0 and "pip install 'nasbench[synetune]'" in r.output
     assert r.output.strip().count("\n") == 0
     from nasbench.search import harness
 
     with pytest.raises(ValueError, match=r"pip install 'nasbench\[synetune\]'"):
-        harness.run_many("tables/digits-pnas", ["st:ASHA"], 1, Budget(models=5), workers=1)
+        harness.run_many(TABLE, ["st:ASHA"], 1, Budget(models=5), workers=1)
 
 
 @pytest.mark.slow

@@ -50,7 +50,7 @@ class Optimizer:
     needs: str | None = None  # an extra package the class imports
 
     def make(self, config_space: dict, max_t: int, seed: int, options: dict):
-        import importlib
+        import importlib.util
 
         if self.needs and importlib.util.find_spec(self.needs) is None:
             raise ImportError(f"st:{self.name} needs {self.needs!r}: pip install {self.needs}")
