@@ -8,7 +8,7 @@ from __future__ import annotations
 
 #: top-level module -> the extra that installs it.
 EXTRAS = {"torch": "train", "torchvision": "train", "sklearn": "train",
-          "xgboost": "predictors", "ray": "ray"}
+          "xgboost": "predictors", "ray": "ray", "syne_tune": "synetune"}
 
 
 def missing_extra(exc: ImportError) -> str | None:

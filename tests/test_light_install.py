@@ -95,10 +95,10 @@ def test_core_dependencies_are_the_light_set_and_extras_cover_the_rest():
     names = {k: {r.name for r in v} for k, v in extras.items()}
     assert {"torch", "torchvision", "scikit-learn"} <= names["train"]
     assert names["predictors"] == {"xgboost"} and names["ray"] == {"ray"}
-    assert extras["all"][0].extras == {"train", "predictors", "ray"}
+    assert extras["all"][0].extras == {"train", "predictors", "ray", "synetune"}
     assert "nasbench" in names["dev"] and {"pytest", "hypothesis"} <= names["dev"]
     assert next(r for r in extras["dev"] if r.name == "nasbench").extras == {"all"}
-    pip_name = {"sklearn": "scikit-learn"}
+    pip_name = {"sklearn": "scikit-learn", "syne_tune": "syne-tune"}
     for module, extra in EXTRAS.items():  # every hint names an extra that installs the module
         assert pip_name.get(module, module) in names[extra], (module, extra)
 

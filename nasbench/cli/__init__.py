@@ -1,7 +1,7 @@
 """The `nasbench` command line. Thin: each subcommand parses options and calls the library.
 
 Subcommands live one area per module (space, model, build, query, predictor, search,
-analyze); each is registered in :data:`COMMANDS` below.
+analyze, export); each is registered in :data:`COMMANDS` below.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ COMMANDS = [
     ("nasbench.cli.analyze", "analyze"),
     ("nasbench.cli.space", "space"),
     ("nasbench.cli.model", "model"),
+    ("nasbench.cli.export", "export"),
 ]
 
 

@@ -33,6 +33,20 @@ from nasbench.search.base import COLUMNS, Budget, get_algorithm
 _TABLES: dict = {}  # per process: table path -> Benchmark
 _SURROGATES: dict = {}
 
+#: Algorithm-name prefixes served by a plug-in module, imported by name only when such an
+#: algorithm is asked for; it provides ``check_arm(name, options, budget, seed_policy, miss)``
+#: (raise ValueError before any work) and ``run_job(job)`` (the frame :func:`run_job` returns).
+ARM_PROVIDERS = {"st:": "nasbench.integrations.synetune"}  # syne-tune optimizers
+
+
+def _provider(name: str):
+    import importlib
+
+    for prefix, module in ARM_PROVIDERS.items():
+        if str(name).startswith(prefix):
+            return importlib.import_module(module)
+    return None
+
 
 def _init_worker() -> None:
     import torch
@@ -43,6 +57,9 @@ def _init_worker() -> None:
 def run_job(job: dict) -> pd.DataFrame:
     """One replay run; ``job``: table, algorithm, seed, budget (dict), options, seed_policy,
     miss, surrogate (a saved TableSurrogate path or None). Importable by spawn workers."""
+    provider = _provider(job["algorithm"])
+    if provider is not None:
+        return provider.run_job(job)
     from nasbench.search.evaluators import ReplayEvaluator
     from nasbench.tables import Benchmark
 
@@ -77,6 +94,10 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
         raise ValueError("need at least one algorithm and one seed")
     options = dict(options or {})
     for name in algorithms:
+        provider = _provider(name)
+        if provider is not None:
+            provider.check_arm(name, options.get(name, {}), budget, seed_policy, miss)
+            continue
         algo = get_algorithm(name)  # unknown names fail here, before any work
         unknown = sorted(set(options.get(name, {})) - set(algo.defaults))
         if unknown:
@@ -189,7 +210,10 @@ def summary(df: pd.DataFrame, target: float | None = None, reference: str = "rl"
                **dict(zip(("hours_lo", "hours_hi"), _bootstrap(h["hours"].to_numpy(float), rng))),
                "final_best_val": f["best_val"].mean(), "final_best_test": f["best_test"].mean(),
                **dict(zip(("test_lo", "test_hi"), _bootstrap(f["best_test"].to_numpy(float), rng))),
-               "models_run": f["index"].mean()}
+               "models_run": f["index"].mean(),
+               # epochs trained / max epochs: < models_run only for multi-fidelity arms
+               "full_models_run": (f["full_models"].mean() if "full_models" in f
+                                   and f["full_models"].notna().all() else f["index"].mean())}
         if len(ref) and algo != reference:
             b = 2000
             num = rng.choice(ref, size=(b, len(ref))).mean(1)
@@ -256,6 +280,12 @@ def _readme(table, algorithms, df, budget, options, target, s, plots, seed_polic
             f"[{_fmt(r['models_lo'], 1)}, {_fmt(r['models_hi'], 1)}] | {_fmt(r['hours_to_target'], 2)} "
             f"[{_fmt(r['hours_lo'], 2)}, {_fmt(r['hours_hi'], 2)}] | {sp} | {_fmt(r['final_best_val'], 4)} "
             f"| {_fmt(r['final_best_test'], 4)} [{_fmt(r['test_lo'], 4)}, {_fmt(r['test_hi'], 4)}] |")
+    partial = [r for r in s.to_dict("records") if r["full_models_run"] < r["models_run"]]
+    if partial:
+        lines += ["", "Multi-fidelity arms stop models early: a *model* is a trial started; "
+                  "the epochs they trained, as full models (mean over seeds): " + ", ".join(
+                      f"{r['algorithm']} {r['full_models_run']:.1f} of {r['models_run']:.0f}"
+                      for r in partial) + "."]
     lines += ["", "PNAS evaluates |B1| + (Bmax-1)·K models when every level has ≥ K children "
               "(paper: 136 + 4·256 = 1,160).", "",
               "Files: `trajectories.parquet` (every evaluation of every run), `summary.csv`."]
