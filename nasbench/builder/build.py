@@ -132,6 +132,22 @@ def provenance(command: str | None, device: str) -> dict:
     }
 
 
+def training_summary(results: Iterable[TrainResult]) -> list[dict]:
+    """How the rows were trained: one entry per distinct (device, torch version, precision,
+    graphs) with its run count, most runs first; rows from before this was recorded count as
+    ``unrecorded``."""
+    counts: dict[tuple, int] = {}
+    for result in results:
+        setup = result.setup or {}
+        key = tuple(setup.get(k, "unrecorded") for k in SETUP_KEYS)
+        counts[key] = counts.get(key, 0) + 1
+    rows = [{**dict(zip(SETUP_KEYS, key)), "runs": n} for key, n in counts.items()]
+    return sorted(rows, key=lambda row: (-row["runs"], str(row["device"])))
+
+
+SETUP_KEYS = ("device", "torch_version", "precision", "graphs")
+
+
 def compact(out: str | Path, protocol: Protocol, command: str | None = None, device: str = "cpu",
             report=print) -> Path | None:
     """Merge every shard of ``out`` into runs.parquet + curves.parquet + TABLE.md."""
@@ -146,7 +162,8 @@ def compact(out: str | Path, protocol: Protocol, command: str | None = None, dev
     ordered = [results[k] for k in sorted(results)]
     runs = [r.run for r in ordered]
     curves = [row for r in ordered for row in r.curves]
-    return write_table(out, runs, curves, protocol.to_dict(), provenance(command, device))
+    meta = {**provenance(command, device), "training": training_summary(ordered)}
+    return write_table(out, runs, curves, protocol.to_dict(), meta)
 
 
 def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig = RunnerConfig(),
