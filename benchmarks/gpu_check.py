@@ -238,8 +238,9 @@ def pooled(check: Check, device: str, protocol, workers: int, graphs: bool, cell
 def throughput(check: Check, device: str, protocol, workers: list[int], budget: float) -> None:
     b2 = pnas.sample(2, 64, 0)
     cells = {1: b1_cells(), 2: b2}
-    configs = [(w, g) for g in (True, False) for w in sorted(workers, reverse=True)]
-    slice_s = max(2.0, budget / (4 + 3 * len(configs)))  # naive 2 slices + ~3 per pool (start-up + 2)
+    # most informative first (a pool that no longer fits is skipped and reported so)
+    configs = [(w, g) for w in sorted(workers, reverse=True) for g in (True, False)]
+    slice_s = max(2.0, budget / (4 + 4 * len(configs)))  # naive: 2 slices; a pool: start-up + 2 slices
     check.say(f"throughput: {len(configs)} pools, {slice_s:.1f}s per level each")
     naive_rate = {}
     for level in (2, 1):
