@@ -325,7 +325,7 @@ def build_b2(check: Check, device: str, skip: list[Path], workers: int, graphs: 
     thread.start()
     try:
         summary = build(plan, protocol, scratch, config, shard_size=64, shard_seconds=15, progress=False,
-                        command="benchmarks/gpu_check.py")
+                        command="benchmarks/gpu_check.py", window=1)  # each task pulled when a worker frees
     finally:
         stopped.set()
         thread.join()

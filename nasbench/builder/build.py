@@ -168,8 +168,10 @@ def compact(out: str | Path, protocol: Protocol, command: str | None = None, dev
 
 def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig = RunnerConfig(),
           shard_size: int = 16, shard_seconds: float = 60.0, progress: bool = True,
-          command: str | None = None) -> BuildSummary:
-    """Train every task of ``plan`` not yet in ``out``, then compact ``out`` into a table."""
+          command: str | None = None, window: int = SCHEDULE_WINDOW) -> BuildSummary:
+    """Train every task of ``plan`` not yet in ``out``, then compact ``out`` into a table.
+    ``window``: tasks reordered largest-first at a time (1 keeps the plan's order and pulls
+    each task only when a worker needs it, as a time-boxed plan wants)."""
     from tqdm import tqdm
 
     if len(plan) == 0:
@@ -202,7 +204,7 @@ def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig 
         last_flush = time.monotonic()
         interrupted = False
         try:
-            for result in make_runner(runner).run(largest_first(todo()), protocol):
+            for result in make_runner(runner).run(largest_first(todo(), window), protocol):
                 buffer.append(result)
                 counts["trained"] += 1
                 counts["failed"] += result.run["status"] == "failed"
