@@ -202,3 +202,21 @@ def test_gpu_check_runs_on_cpu_in_a_minute_and_its_bundles_merge(tmp_path):
     assert merged.exit_code == 0, merged.output
     assert validate(table) == []
     assert "of 31,620" in (table / "TABLE.md").read_text()
+
+
+def test_gpu_check_pool_measurement_on_cpu(tmp_path):
+    """gpu_check's pooled throughput (the GPU slot path, device swapped to CPU), which the
+    one-minute run may skip for lack of budget: both levels get a steady-state rate."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import gpu_check
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    check = gpu_check.Check(tmp_path, minutes=5)
+    cells = {1: gpu_check.b1_cells()[:3], 2: gpu_check.pnas.sample(2, 2, 0)}
+    rows = gpu_check.pooled(check, "cpu", tiny_protocol(), 2, True, cells, 2.0)
+    assert [r["level"] for r in rows] == [2, 1]
+    for row in rows:
+        assert row["workers"] == 2 and row["graphs"] is True and row["models"] >= 1, rows
+        assert row["models_per_hour"] == pytest.approx(3600 * row["models"] / row["seconds"])
+        assert row["device_seconds_per_model_epoch"] == pytest.approx(row["seconds"] * 2 / row["models"])
