@@ -32,7 +32,7 @@ from nasbench.cli.common import command_line, parse_int_range
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
 @click.option("--models-per-gpu", "--workers-per-gpu", "models_per_gpu", type=click.IntRange(1), default=1,
               show_default=True, help="Worker processes per GPU, each bound to its GPU (tiny models "
-              "leave a GPU idle: 8-16 fill it, see docs/gpu.md).")
+              "leave one GPU mostly idle; choose N from benchmarks/gpu_check.py, see docs/gpu.md).")
 @click.option("--ray-address", default=None, help="Existing Ray cluster ('auto'); default: local ray.init.")
 @click.option("--max-retries", type=click.IntRange(0), default=3, show_default=True, help="Ray task retries.")
 @click.option("--data-dir", default=None, help="Dataset folder (default $NASBENCH_DATA or ~/.cache/nasbench/data).")
