@@ -132,6 +132,22 @@ def provenance(command: str | None, device: str) -> dict:
     }
 
 
+def training_summary(results: Iterable[TrainResult]) -> list[dict]:
+    """How the rows were trained: one entry per distinct (device, torch version, precision,
+    graphs) with its run count, most runs first; rows from before this was recorded count as
+    ``unrecorded``."""
+    counts: dict[tuple, int] = {}
+    for result in results:
+        setup = result.setup or {}
+        key = tuple(setup.get(k, "unrecorded") for k in SETUP_KEYS)
+        counts[key] = counts.get(key, 0) + 1
+    rows = [{**dict(zip(SETUP_KEYS, key)), "runs": n} for key, n in counts.items()]
+    return sorted(rows, key=lambda row: (-row["runs"], str(row["device"])))
+
+
+SETUP_KEYS = ("device", "torch_version", "precision", "graphs")
+
+
 def compact(out: str | Path, protocol: Protocol, command: str | None = None, device: str = "cpu",
             report=print) -> Path | None:
     """Merge every shard of ``out`` into runs.parquet + curves.parquet + TABLE.md."""
@@ -146,13 +162,16 @@ def compact(out: str | Path, protocol: Protocol, command: str | None = None, dev
     ordered = [results[k] for k in sorted(results)]
     runs = [r.run for r in ordered]
     curves = [row for r in ordered for row in r.curves]
-    return write_table(out, runs, curves, protocol.to_dict(), provenance(command, device))
+    meta = {**provenance(command, device), "training": training_summary(ordered)}
+    return write_table(out, runs, curves, protocol.to_dict(), meta)
 
 
 def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig = RunnerConfig(),
           shard_size: int = 16, shard_seconds: float = 60.0, progress: bool = True,
-          command: str | None = None) -> BuildSummary:
-    """Train every task of ``plan`` not yet in ``out``, then compact ``out`` into a table."""
+          command: str | None = None, window: int = SCHEDULE_WINDOW) -> BuildSummary:
+    """Train every task of ``plan`` not yet in ``out``, then compact ``out`` into a table.
+    ``window``: tasks reordered largest-first at a time (1 keeps the plan's order and pulls
+    each task only when a worker needs it, as a time-boxed plan wants)."""
     from tqdm import tqdm
 
     if len(plan) == 0:
@@ -185,7 +204,7 @@ def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig 
         last_flush = time.monotonic()
         interrupted = False
         try:
-            for result in make_runner(runner).run(largest_first(todo()), protocol):
+            for result in make_runner(runner).run(largest_first(todo(), window), protocol):
                 buffer.append(result)
                 counts["trained"] += 1
                 counts["failed"] += result.run["status"] == "failed"

@@ -34,6 +34,7 @@ class RunnerConfig:
     max_retries: int = 3
     data_dir: str | None = None
     compile: bool = False  # torch.compile the training step (see builder.train)
+    graphs: bool = False  # CUDA-graph training step (builder.graphs); its eager twin off CUDA
 
 
 def failed_result(task: Task, protocol: Protocol, error: str) -> TrainResult:
@@ -51,39 +52,65 @@ def failed_result(task: Task, protocol: Protocol, error: str) -> TrainResult:
 
 
 def run_task(task: Task, protocol_json: str, device: str, data_dir: str | None,
-             compile: bool = False) -> TrainResult:
+             compile: bool = False, graphs: bool = False) -> TrainResult:
     """Train one task; exceptions become a failed result carrying the traceback's tail."""
     protocol = Protocol.from_json(protocol_json)
     try:
-        return train(task.arch, protocol, task.seed, device=device, data_dir=data_dir, compile=compile)
+        return train(task.arch, protocol, task.seed, device=device, data_dir=data_dir, compile=compile,
+                     graphs=graphs)
     except Exception:  # noqa: BLE001 - recorded in the table, the build goes on
         return failed_result(task, protocol, traceback.format_exc())
 
 
-def _devices(config: RunnerConfig) -> list[str]:
-    if config.device.startswith("cuda"):
-        import torch
+def visible_gpus(device: str) -> list[str]:
+    """The GPUs ``device`` names: every CUDA device for ``cuda``, one for ``cuda:N``."""
+    import torch
 
-        if not torch.cuda.is_available():
-            raise ValueError("--device cuda asked for, but torch sees no CUDA device")
-        gpus = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-        if config.device != "cuda":
-            gpus = [config.device]
-        return [g for g in gpus for _ in range(config.models_per_gpu)]
+    if not torch.cuda.is_available():
+        raise ValueError(f"--device {device} asked for, but torch sees no CUDA device")
+    count = torch.cuda.device_count()
+    if device == "cuda":
+        return [f"cuda:{i}" for i in range(count)]
+    index = device.partition(":")[2]
+    if not index.isdigit() or int(index) >= count:
+        raise ValueError(f"--device {device}: torch sees {count} CUDA device(s) (cuda:0..cuda:{count - 1})")
+    return [device]
+
+
+def gpu_slots(gpus: list[str], per_gpu: int) -> list[str]:
+    """One entry per worker: ``per_gpu`` workers on each GPU, spread round-robin so that the
+    first workers to start land on different GPUs."""
+    return [g for _ in range(per_gpu) for g in gpus]
+
+
+def _devices(config: RunnerConfig, gpus: list[str] | None = None) -> list[str]:
+    """The device of each worker. ``gpus`` replaces the visible GPUs (tests run the GPU path
+    with ``["cpu"]``)."""
+    if config.device.startswith("cuda") or gpus is not None:
+        return gpu_slots(gpus if gpus is not None else visible_gpus(config.device), config.models_per_gpu)
     if config.device != "cpu":
         raise ValueError(f"device must be cpu, cuda or cuda:N, got {config.device!r}")
     return ["cpu"] * (config.workers or os.cpu_count() or 1)
+
+
+def bind_device(device: str) -> None:
+    """Make ``device`` this process's current device (CUDA allocations, graphs, streams)."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.set_device(device)
 
 
 def _init_worker(queue) -> None:
     global _WORKER_DEVICE
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     _WORKER_DEVICE = queue.get()
+    bind_device(_WORKER_DEVICE)
 
 
 def _pool_task(args) -> TrainResult:
-    task, protocol_json, data_dir, compile = args  # one tuple: the executor pickles it once
-    return run_task(task, protocol_json, _WORKER_DEVICE, data_dir, compile)
+    task, protocol_json, data_dir, compile, graphs = args  # one tuple: the executor pickles it once
+    return run_task(task, protocol_json, _WORKER_DEVICE, data_dir, compile, graphs)
 
 
 class LocalRunner:
@@ -94,9 +121,10 @@ class LocalRunner:
     which it becomes a ``failed`` row — the build never hangs on a lost task.
     """
 
-    def __init__(self, config: RunnerConfig):
+    def __init__(self, config: RunnerConfig, gpus: list[str] | None = None):
         self.config = config
-        self.devices = _devices(config)
+        self.devices = _devices(config, gpus)
+        self.executor: ProcessPoolExecutor | None = None  # the live pool (gpu_check kills a worker)
 
     def _start(self, ctx) -> ProcessPoolExecutor:
         queue = ctx.Queue()
@@ -113,11 +141,11 @@ class LocalRunner:
 
     def run(self, tasks: Iterable[Task], protocol: Protocol) -> Iterator[TrainResult]:
         ctx = mp.get_context("spawn")
-        args = (protocol.to_json(), self.config.data_dir, self.config.compile)
+        args = (protocol.to_json(), self.config.data_dir, self.config.compile, self.config.graphs)
         stream, retry = iter(tasks), deque()
         pending: dict = {}
         deaths: dict[tuple[str, int], int] = {}
-        executor = self._start(ctx)
+        executor = self.executor = self._start(ctx)
         try:
             while True:
                 while len(pending) < 2 * len(self.devices):
@@ -140,7 +168,7 @@ class LocalRunner:
                     retry.extend(pending.values())
                     pending.clear()
                     self._stop(executor)
-                    executor = self._start(ctx)
+                    executor = self.executor = self._start(ctx)
                     for task in list(retry):
                         deaths[task.key] = deaths.get(task.key, 0) + 1
                         if deaths[task.key] > self.config.max_retries:
@@ -196,7 +224,7 @@ class RayRunner:
         try:
             for task in tasks:
                 pending[remote.remote(task, protocol_json, device, self.config.data_dir,
-                                      self.config.compile)] = task
+                                      self.config.compile, self.config.graphs)] = task
                 while len(pending) >= max(1, in_flight_limit):
                     yield from collect(block=True)
             while pending:

@@ -32,8 +32,8 @@ class ShardStore:
         if not results:
             raise ValueError("refusing to write an empty shard")
         self.folder.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps({"results": [{"run": r.run, "curves": r.curves} for r in results]},
-                             sort_keys=True)
+        payload = json.dumps({"results": [{"run": r.run, "curves": r.curves, "setup": r.setup}
+                                          for r in results]}, sort_keys=True)
         keys = sorted(f"{r.run['arch_hash']}:{r.run['seed']}" for r in results)
         name = f"shard-{_digest(','.join(keys))[:16]}-{len(results)}.json"
         document = json.dumps({"checksum": _digest(payload), "payload": payload})
@@ -49,14 +49,23 @@ class ShardStore:
             leftover.unlink(missing_ok=True)  # an interrupted write: its results were not committed
         for path in sorted(self.folder.glob("shard-*.json")):
             try:
-                document = json.loads(path.read_text())
-                payload = document["payload"]
-                if _digest(payload) != document["checksum"]:
-                    raise ValueError("checksum mismatch")
-                results = json.loads(payload)["results"]
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+                results = decode_shard(path.read_text())
+            except (ValueError, UnicodeDecodeError) as exc:
                 report(f"corrupt shard {path.name} ({exc}); its tasks will be re-run")
                 os.replace(path, path.with_suffix(".corrupt"))
                 continue
-            for item in results:
-                yield TrainResult(run=item["run"], curves=item["curves"])
+            yield from results
+
+
+def decode_shard(text: str) -> list[TrainResult]:
+    """The results of one shard document; ValueError if its JSON or checksum does not verify."""
+    try:
+        document = json.loads(text)
+        payload = document["payload"]
+        if _digest(payload) != document["checksum"]:
+            raise ValueError("checksum mismatch")
+        items = json.loads(payload)["results"]
+        return [TrainResult(run=item["run"], curves=item["curves"], setup=item.get("setup") or {})
+                for item in items]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a shard document ({type(exc).__name__}: {exc})") from None

@@ -40,6 +40,8 @@ class TrainResult:
 
     run: dict
     curves: list[dict] = field(default_factory=list)
+    #: How the run was trained (device, torch version, precision, graphs): see training_setup.
+    setup: dict = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4)
@@ -138,10 +140,18 @@ def device_name(device: torch.device) -> str:
     return device.type
 
 
+def training_setup(device: torch.device, use_bf16: bool, graphs: bool) -> dict:
+    """What a row's numbers depend on beyond the protocol: recorded per run (build metadata)."""
+    return {"device": device_name(device), "torch_version": torch.__version__,
+            "precision": "bf16" if use_bf16 else "fp32", "graphs": bool(graphs)}
+
+
 def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
-          data_dir: str | None = None, compile: bool = False) -> TrainResult:
+          data_dir: str | None = None, compile: bool = False, graphs: bool = False) -> TrainResult:
     """Train ``cell`` (an arch string or genotype of any space) under ``protocol`` with ``seed``
-    on ``device`` (``compile``: see the module docstring); never raises on divergence."""
+    on ``device`` (``compile``: see the module docstring; ``graphs``: the step of
+    :mod:`nasbench.builder.graphs`, captured on CUDA, its eager twin elsewhere); never raises
+    on divergence."""
     cell = parse_arch(cell).canonical()
     device = torch.device(device)
     if device.type == "cpu":
@@ -169,6 +179,14 @@ def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
         lr=protocol.lr, momentum=protocol.momentum, nesterov=protocol.nesterov,
     )
     step_model = CompiledStep(model, compile)
+    stepper = None
+    if graphs:
+        from nasbench.builder.graphs import TrainStep
+
+        if compile:
+            raise ValueError("choose compile or graphs, not both")
+        stepper = TrainStep(model, optimizer, label_smoothing=protocol.label_smoothing,
+                            use_bf16=use_bf16, capture=on_cuda)
     gen = torch.Generator(device=device).manual_seed(seed)
     flip = protocol.augment == "shift+flip" and data.flip_ok
     shift = protocol.shift if protocol.augment != "none" else 0
@@ -196,14 +214,17 @@ def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
             x = augment(train_x[idx], shift, flip, gen)
             y = data.train_y[idx]
             lr = lr_at(step, total_steps, warmup_steps, protocol.lr)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            with autocast():
-                logits = step_model(x)
-                loss = F.cross_entropy(logits.float(), y, label_smoothing=protocol.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if stepper is not None:
+                loss, logits = stepper(x, y, lr)
+            else:
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                with autocast():
+                    logits = step_model(x)
+                    loss = F.cross_entropy(logits.float(), y, label_smoothing=protocol.label_smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
             loss_sum += loss.detach() * len(y)
             correct += (logits.detach().argmax(1) == y).sum()
             seen += len(y)
@@ -242,4 +263,5 @@ def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
         "train_seconds": train_seconds, "eval_seconds": eval_seconds,
         "device": device_name(device), "status": status, "error": error,
     }
-    return TrainResult(run=run, curves=curves)
+    setup = training_setup(device, use_bf16, stepper is not None and stepper.captured)
+    return TrainResult(run=run, curves=curves, setup=setup)

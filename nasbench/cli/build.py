@@ -31,7 +31,9 @@ from nasbench.cli.common import block_list, blocks_option, command_line, example
 @click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option("--workers", type=click.IntRange(1), default=None, help="Processes (default: one per core).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
-@click.option("--models-per-gpu", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--models-per-gpu", "--workers-per-gpu", "models_per_gpu", type=click.IntRange(1), default=1,
+              show_default=True, help="Worker processes per GPU, each bound to its GPU (tiny models "
+              "leave one GPU mostly idle; choose N from benchmarks/gpu_check.py, see docs/gpu.md).")
 @click.option("--ray-address", default=None, help="Existing Ray cluster ('auto'); default: local ray.init.")
 @click.option("--max-retries", type=click.IntRange(0), default=3, show_default=True, help="Ray task retries.")
 @click.option("--data-dir", default=None, help="Dataset folder (default $NASBENCH_DATA or ~/.cache/nasbench/data).")
@@ -40,11 +42,16 @@ from nasbench.cli.common import block_list, blocks_option, command_line, example
 @click.option("--compile", "compile_step", is_flag=True,
               help="torch.compile the training step (falls back to eager on failure; "
                    "not bit-equal to eager; pays only for long protocols).")
+@click.option("--cuda-graphs", is_flag=True,
+              help="Capture the training step as a CUDA graph (CUDA only; elsewhere its eager twin runs).")
+@click.option("--merge-shards", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Instead of training: add the shard bundles in this folder (from gpu_check.py or "
+              "another machine) to OUT, validated like any build.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, build_seed, max_params, min_params,
           protocol, out,
           backend, workers, device, models_per_gpu, ray_address, max_retries, data_dir, quick, compile_step,
-          no_progress):
+          cuda_graphs, merge_shards, no_progress):
     """Train every task of a plan into OUT; the same command resumes an interrupted build."""
     import sys
 
@@ -54,6 +61,9 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
     from nasbench.builder.runners import RunnerConfig
 
     ctx = click.get_current_context()
+    if merge_shards is not None:
+        _merge(ctx, merge_shards, protocol, out)
+        return
     if quick:
         if ctx.get_parameter_source("protocol").name == "DEFAULT":
             protocol = "digits-quick"
@@ -87,7 +97,7 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
         plan = plans.children_of(children_of, top, seed_list)
     runner = RunnerConfig(backend=backend, workers=workers, device=device, models_per_gpu=models_per_gpu,
                           ray_address=ray_address, max_retries=max_retries, data_dir=data_dir,
-                          compile=compile_step)
+                          compile=compile_step, graphs=cuda_graphs)
     command = command_line(ctx)
     summary = run_build(plan, proto, out, runner, progress=not no_progress, command=command)
     click.echo(f"trained {summary.trained} ({summary.failed} failed), skipped {summary.skipped} already built, "
@@ -96,6 +106,19 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
         sys.exit(130)
     if quick:
         _quick_report(summary.out)
+
+
+def _merge(ctx, src, protocol, out) -> None:
+    from nasbench.builder.merge import merge_shards
+    from nasbench.builder.protocol import get_protocol
+
+    training = ("space", "blocks", "mode", "sample_n", "plan_file", "children_of", "quick")
+    given = [name for name in training if ctx.get_parameter_source(name).name != "DEFAULT"]
+    if given:
+        raise click.UsageError(f"--merge-shards trains nothing: drop {', '.join(given)}")
+    added, table = merge_shards(src, out, get_protocol(protocol), command_line(ctx),
+                                report=lambda msg: click.echo(msg, err=True))
+    click.echo(f"merged {added} results -> {table}", err=True)
 
 
 def _parse_seeds(values: tuple[str, ...]) -> dict[int, list[int]]:

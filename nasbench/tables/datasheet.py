@@ -63,6 +63,7 @@ def table_summary(table, command: str | None = None, top: int = 10) -> dict:
     for b in bench.num_blocks:
         part = runs[runs["num_blocks"] == b]
         counts[b] = {"archs": int(part["arch_hash"].nunique()),
+                     "of": _space_count(bench.space, b),
                      "runs_per_seed": {int(s): int(n) for s, n in
                                        part.groupby("seed").size().items()}}
         okb = ok[ok["num_blocks"] == b]
@@ -87,6 +88,36 @@ def table_summary(table, command: str | None = None, top: int = 10) -> dict:
     }
 
 
+def _space_count(space: str, num_blocks: int) -> int | None:
+    """How many canonical cells the space has at ``num_blocks`` (None where uncounted)."""
+    from nasbench.space import get_space
+
+    try:
+        return int(get_space(space).count(num_blocks))
+    except (NotImplementedError, ValueError, KeyError):
+        return None
+
+
+def _coverage(c: dict) -> str:
+    return "" if c.get("of") is None else f" of {c['of']:,} ({100 * c['archs'] / c['of']:.2f}%)"
+
+
+def training_lines(provenance: dict) -> list[str]:
+    """The "Trained on" section: how many runs each device / torch / precision / graphs
+    setup trained (builds record it since the GPU builder)."""
+    rows = provenance.get("training") or []
+    lines = ["## Trained on", "",
+             "CPU rows are bit-for-bit reproducible on CPU. GPU rows (bf16 autocast, cuDNN "
+             "kernels, CUDA graphs) are not bit-identical to CPU rows of the same cell and seed, "
+             "nor across GPU models or torch versions: compare them statistically.", ""]
+    if not rows:
+        return lines + ["(not recorded: built before the training setup was recorded)", ""]
+    lines += ["| device | torch | precision | CUDA graphs | runs |", "|---|---|---|---|---|"]
+    lines += [f"| {r['device']} | {r['torch_version']} | {r['precision']} | {r['graphs']} | {r['runs']} |"
+              for r in rows]
+    return lines + [""]
+
+
 def _num(x) -> str:
     return "-" if x is None else f"{x:.4f}"
 
@@ -103,10 +134,11 @@ def render(summary: dict, see_also: tuple[tuple[str, str], ...] = ()) -> str:
              "## Rebuild", "", "```", summary["command"] or "(command not recorded)", "```", "",
              "Provenance:", "", "```json",
              json.dumps(summary["provenance"], indent=2, sort_keys=True), "```", "",
-             "## Counts", "", "| blocks | archs | runs per seed |", "|---|---|---|"]
+             *training_lines(summary["provenance"]),
+             "## Counts", "", "| blocks | archs (of the space's cells) | runs per seed |", "|---|---|---|"]
     for b, c in summary["counts"].items():
         per = ", ".join(f"seed {s}: {n}" for s, n in c["runs_per_seed"].items())
-        lines.append(f"| {b} | {c['archs']} | {per} |")
+        lines.append(f"| {b} | {c['archs']}{_coverage(c)} | {per} |")
     lines += ["", "Status: " + ", ".join(f"{s} {n}" for s, n in summary["status"].items()), "",
               "## Accuracy (ok runs)", "",
               "| blocks | metric | n | mean | std | min | max |", "|---|---|---|---|---|---|---|"]
