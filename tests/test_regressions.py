@@ -33,3 +33,33 @@ def test_pnas_space_draws():
     cells = [space.draw(3, rng) for _ in range(5)]
     assert all(c.num_blocks == 3 and c == c.canonical() for c in cells)
     assert space.draw(3, np.random.default_rng(1)) == space.draw(3, np.random.default_rng(1))
+
+
+TINY_PREDICTORS = {
+    "lstm": dict(embed_dim=8, hidden_size=8, epochs=2),
+    "mlp_ensemble": dict(n_members=2, embed_dim=8, hidden_sizes=(8,), epochs=2),
+    "xgboost": dict(num_rounds=5, early_stopping_rounds=2, min_child_weight=1),
+}
+ALL_SPACES = ["pnas", "nasnet", "amoeba", "enas", "darts", "vanilla", "resnet", "resnext_a", "resnext_b"]
+
+
+@pytest.mark.parametrize("space_name", ALL_SPACES)
+def test_a_loaded_predictor_keeps_its_space(space_name, tmp_path):
+    """Saved and loaded, every predictor still refuses another space's genotypes (a loaded
+    LSTM used to score them silently, a loaded XGBoost raised a raw XGBoostError)."""
+    from nasbench.predictors import create_predictor, load_predictor
+
+    space = get_space(space_name)
+    b = space.default_sizes[0]
+    archs = space.sample(b, 24, seed=0)
+    y = np.random.default_rng(0).uniform(0.5, 0.9, len(archs))
+    foreign = get_space("amoeba" if space_name == "pnas" else "pnas").sample(1, 2, seed=1)
+    for name, hparams in TINY_PREDICTORS.items():
+        model = create_predictor(name, **hparams).fit(archs, y)
+        path = tmp_path / f"{name}.npz"
+        model.save(path)
+        loaded = load_predictor(path)
+        np.testing.assert_array_equal(loaded.predict(archs[:5]), model.predict(archs[:5]))
+        for predictor in (model, loaded):
+            with pytest.raises(ValueError, match=f"fitted on space '{space_name}'"):
+                predictor.predict(foreign)

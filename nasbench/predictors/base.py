@@ -115,8 +115,8 @@ class Predictor:
         self._check_fitted()
         params = self.get_params()
         try:
-            header = json.dumps({"format": FORMAT, "version": FORMAT_VERSION,
-                                 "name": self.name, "params": params})
+            header = json.dumps({"format": FORMAT, "version": FORMAT_VERSION, "name": self.name,
+                                 "params": params, "space": getattr(self, "_space", None)})
         except TypeError as exc:
             raise ValueError(f"cannot save {type(self).__name__}: a hyper-parameter is not JSON ({exc})") from None
         arrays = {f"state/{k}": np.asarray(v) for k, v in self._get_state().items()}
@@ -126,16 +126,15 @@ class Predictor:
     @staticmethod
     def from_arrays(arrays: dict[str, np.ndarray]) -> "Predictor":
         """Rebuild any registered predictor from :meth:`to_arrays` output."""
-        from nasbench.predictors import get_predictor_class
-
         if _META_KEY not in arrays:
             raise ValueError("not a saved nasbench predictor (no header)")
         meta = json.loads(bytes(np.asarray(arrays[_META_KEY], dtype=np.uint8)).decode())
         if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
             raise ValueError(f"unsupported predictor file format {meta.get('format')!r} v{meta.get('version')}")
-        cls = get_predictor_class(meta["name"])
+        cls = _subclass(meta["name"])
         obj = cls(**meta["params"])
         obj._set_state({k[len("state/"):]: v for k, v in arrays.items() if k.startswith("state/")})
+        obj._space = meta.get("space")  # the space guard survives the round trip
         obj._is_fitted = True
         return obj
 
@@ -150,6 +149,17 @@ class Predictor:
         if cls is not Predictor and not isinstance(obj, cls):
             raise ValueError(f"{path} holds a {type(obj).__name__}, not a {cls.__name__}")
         return obj
+
+
+def _subclass(name: str) -> type[Predictor]:
+    """The predictor class called ``name`` (any loaded subclass: no import of the registry)."""
+    todo = list(Predictor.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        if cls.name == name:
+            return cls
+        todo += cls.__subclasses__()
+    raise ValueError(f"unknown predictor {name!r} in the saved file")
 
 
 def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nasbench.search.base import COLUMNS, Budget, get_algorithm
+from nasbench.search import get_algorithm
+from nasbench.search.base import COLUMNS, Budget
 
 _TABLES: dict = {}  # per process: table path -> Benchmark
 _SURROGATES: dict = {}
