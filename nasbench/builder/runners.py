@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 
 from nasbench.builder.plan import Task
 from nasbench.builder.protocol import Protocol
+from nasbench.stop import watch_parent
 from nasbench.builder.train import TrainResult, train
 
 _WORKER_DEVICE = "cpu"  # set once per worker process by _init_worker
@@ -75,9 +76,11 @@ def _devices(config: RunnerConfig) -> list[str]:
     return ["cpu"] * (config.workers or os.cpu_count() or 1)
 
 
-def _init_worker(queue) -> None:
+def _init_worker(queue, parent: int) -> None:
     global _WORKER_DEVICE
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    for signum in (signal.SIGINT, signal.SIGHUP):  # the parent handles them and stops us
+        signal.signal(signum, signal.SIG_IGN)
+    watch_parent(parent)  # a parent killed outright takes its workers with it
     _WORKER_DEVICE = queue.get()
 
 
@@ -103,7 +106,7 @@ class LocalRunner:
         for device in self.devices:
             queue.put(device)
         return ProcessPoolExecutor(len(self.devices), mp_context=ctx, initializer=_init_worker,
-                                   initargs=(queue,))
+                                   initargs=(queue, os.getpid()))
 
     @staticmethod
     def _stop(executor: ProcessPoolExecutor) -> None:
