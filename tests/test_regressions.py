@@ -63,3 +63,18 @@ def test_a_loaded_predictor_keeps_its_space(space_name, tmp_path):
         for predictor in (model, loaded):
             with pytest.raises(ValueError, match=f"fitted on space '{space_name}'"):
                 predictor.predict(foreign)
+
+
+@pytest.mark.parametrize("device, unit", [("cpu", "CPU-hours"), ("NVIDIA H200", "GPU-hours")])
+def test_search_report_clock_names_the_device_that_trained_the_table(tmp_path, device, unit):
+    """The report's clock axis used to say "GPU-hours" for seconds measured on a 2-core CPU."""
+    from table_factory import make_rows, write_table, PROTOCOL
+
+    from nasbench.search import Budget, harness
+
+    runs, curves = make_rows(failed=0, diverged=0)
+    table = write_table(tmp_path / "t", [dict(r, device=device) for r in runs], curves, PROTOCOL, {})
+    readme = harness.compare(table, ["random"], 2, Budget(models=5), tmp_path / "cmp", workers=1)
+    text = readme.read_text()
+    assert f"simulated {unit} ({device})" in text and f"| {unit} to target" in text
+    assert ("GPU" in text) == (unit == "GPU-hours")
