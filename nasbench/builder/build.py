@@ -122,7 +122,7 @@ def latest_results(store: ShardStore, report=print) -> dict[tuple[str, int], Tra
 def provenance(command: str | None, device: str) -> dict:
     import torch
 
-    from nasbench import __version__
+    from nasbench.version import __version__
 
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
@@ -139,6 +139,7 @@ def provenance(command: str | None, device: str) -> dict:
 def compact(out: str | Path, protocol: Protocol, command: str | None = None, device: str = "cpu",
             report=print) -> Path | None:
     """Merge every shard of ``out`` into runs.parquet + curves.parquet + TABLE.md."""
+    from nasbench.tables.datasheet import write_datasheet
     from nasbench.tables.io import write_table
 
     out = Path(out)
@@ -150,7 +151,9 @@ def compact(out: str | Path, protocol: Protocol, command: str | None = None, dev
     ordered = [results[k] for k in sorted(results)]
     runs = [r.run for r in ordered]
     curves = [row for r in ordered for row in r.curves]
-    return write_table(out, runs, curves, protocol.to_dict(), provenance(command, device))
+    write_table(out, runs, curves, protocol.to_dict(), provenance(command, device))
+    write_datasheet(out)
+    return out
 
 
 def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig = RunnerConfig(),
