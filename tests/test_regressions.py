@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nasbench.space import get_space
@@ -78,3 +79,75 @@ def test_search_report_clock_names_the_device_that_trained_the_table(tmp_path, d
     text = readme.read_text()
     assert f"simulated {unit} ({device})" in text and f"| {unit} to target" in text
     assert ("GPU" in text) == (unit == "GPU-hours")
+
+
+def test_every_per_arch_mean_follows_the_one_seed_rule(tmp_path):
+    """query(seed=None), arch_means, the Oracle, replay, predictor data and analysis give the
+    same number per arch (nasbench.tables.seeds): ok seeds, else all seeds; NaN archs (only
+    failed runs) are dropped by the callers that need a number."""
+    from table_factory import PROTOCOL, make_rows, write_table
+
+    from nasbench.analysis.data import load_runs
+    from nasbench.predictors.data import aggregate_runs, read_runs
+    from nasbench.search import ReplayEvaluator
+    from nasbench.tables import Benchmark, Oracle
+
+    # arch 0: only failed seeds; arch 1: only diverged; arch 2: one diverged, two ok
+    runs, curves = make_rows(failed=3, diverged=4)
+    table = write_table(tmp_path / "t", runs, curves, PROTOCOL, {})
+    bench = Benchmark.open(table)
+    means = bench.arch_means(("val_acc",))
+    by_hash = dict(zip(bench.arrow_runs.column("arch_hash").to_numpy(zero_copy_only=False)[means["rows"]],
+                       means["val_acc"]))
+    predictor = aggregate_runs(read_runs(table), "val_acc").set_index("arch_hash")["val_acc"]
+    analysis = load_runs(table).set_index("arch_hash")["val_acc"]
+    replay, oracle = ReplayEvaluator(table), Oracle(table)
+    frame = pd.DataFrame(runs)
+    kinds = set()
+    for h, rows in frame.groupby("arch_hash"):
+        ok = rows[rows.status == "ok"]
+        want = (ok if len(ok) else rows).val_acc.mean()
+        kinds.add("ok" if len(ok) else rows.status.iloc[0])
+        got = [bench.query(h)["val_acc"], by_hash[h], oracle.evaluate(h).val_acc, replay.evaluate(h).val_acc]
+        np.testing.assert_allclose(got, [want] * 4, rtol=0, atol=1e-12, err_msg=h)
+        if np.isnan(want):
+            assert h not in predictor.index and h not in analysis.index
+        else:
+            assert predictor[h] == pytest.approx(want, abs=1e-12) and analysis[h] == pytest.approx(want, abs=1e-12)
+    assert kinds == {"ok", "failed", "diverged"}
+
+
+def test_train_leaves_no_global_state_behind():
+    """A live search trains in the caller's process: its thread count and RNG stay its own."""
+    import torch
+
+    from builder_helpers import tiny_protocol
+    from nasbench.builder.train import train
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(123)
+        expected = torch.rand(3)
+        torch.manual_seed(123)
+        result = train("sep_conv_3x3@0+max_pool_3x3@1", tiny_protocol(), seed=5)
+        assert result.run["status"] == "ok"
+        assert torch.get_num_threads() == 2
+        assert torch.equal(torch.rand(3), expected)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_search_plots_keep_the_callers_matplotlib_backend(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import matplotlib, pandas as pd; matplotlib.use('svg');"
+            "from nasbench.search.plots import plot_anytime;"
+            "c = pd.DataFrame({'algorithm': ['a', 'a'], 'models': [1, 2], 'mean': [.5, .6], 'lo': [.4, .5],"
+            " 'hi': [.6, .7], 'n': [3, 3]});"
+            f"plot_anytime(c, 'models', 'models', {str(tmp_path / 'p.png')!r});"
+            "print(matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "svg" and (tmp_path / "p.png").stat().st_size > 1000

@@ -17,8 +17,9 @@ from typing import Iterable, Iterator
 
 from nasbench.builder.plan import Task
 from nasbench.builder.protocol import Protocol
-from nasbench.stop import watch_parent
 from nasbench.builder.train import TrainResult, train
+from nasbench.stop import watch_parent
+from nasbench.tables.schema import RUN_METRICS
 
 _WORKER_DEVICE = "cpu"  # set once per worker process by _init_worker
 
@@ -43,8 +44,7 @@ def failed_result(task: Task, protocol: Protocol, error: str) -> TrainResult:
     run = {
         "arch": task.arch, "arch_hash": task.arch_hash, "space": task.space, "num_blocks": task.num_blocks,
         "dataset": protocol.dataset, "protocol_hash": protocol.protocol_hash, "seed": task.seed,
-        "epochs": protocol.epochs, "params": 0, "flops": 0, "train_acc": nan, "val_acc": nan,
-        "test_acc": nan, "train_loss": nan, "val_loss": nan, "test_loss": nan, "best_val_acc": nan,
+        "epochs": protocol.epochs, "params": 0, "flops": 0, **{name: nan for name in RUN_METRICS},
         "best_val_epoch": 0, "train_seconds": 0.0, "eval_seconds": 0.0, "device": "", "status": "failed",
         "error": error[-2000:],
     }

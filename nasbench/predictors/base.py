@@ -13,8 +13,8 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import tempfile
 import zipfile
+from pathlib import Path
 from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
@@ -163,22 +163,13 @@ def _subclass(name: str) -> type[Predictor]:
 
 
 def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
-    """Write arrays to an npz file at exactly ``path`` via temp file + rename."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"folder does not exist: {folder}")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write arrays to an npz file at exactly ``path`` (atomically: temp file + rename)."""
+    from nasbench.tables.io import atomic_write
+
+    path = os.path.abspath(os.fspath(path))
+    if not os.path.isdir(os.path.dirname(path)):
+        raise FileNotFoundError(f"folder does not exist: {os.path.dirname(path)}")
+    atomic_write(Path(path), lambda fh: np.savez(fh, **arrays))
 
 
 def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
