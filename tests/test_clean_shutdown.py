@@ -12,23 +12,12 @@ import pandas as pd
 import pytest
 
 from builder_helpers import (PLAN_ARCHS, PLAN_SEEDS, PYTHON, assert_same_results, cmdline, descendants,
-                             group_alive, kill_group, python_env, reference_build, shard_count, table_keys,
-                             tiny_protocol, write_build_script, write_plan, write_protocol)
+                             group_alive, kill_group, python_env, reference_build, shard_count, start_build,
+                             table_keys, tiny_protocol, write_plan)
 from nasbench.builder.build import build
 from nasbench.builder.plan import from_file
 from nasbench.builder.runners import RunnerConfig
 from nasbench.builder.shards import ShardStore
-
-
-def start_build(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]:
-    plan_file = write_plan(tmp_path / "plan.txt", PLAN_ARCHS)
-    protocol_file = write_protocol(tmp_path / "protocol.json")
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [PYTHON, str(write_build_script(tmp_path)), str(plan_file), str(protocol_file), str(out), "2", "1",
-         ",".join(map(str, PLAN_SEEDS)), "local"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=python_env(), start_new_session=True)
-    return proc, out, plan_file
 
 
 def wait_for_shards(proc: subprocess.Popen, out: Path, n: int, timeout: float = 120) -> None:
