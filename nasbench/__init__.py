@@ -2,9 +2,8 @@
 
 space -> model -> builder -> tables -> predictors / search / analysis -> cli
 """
-__version__ = "0.1.0"
-
-from nasbench.space import Cell  # noqa: E402
+from nasbench.space import Cell
+from nasbench.version import __version__
 
 
 def __getattr__(name):  # lazy: keep `import nasbench` light (no torch, no pyarrow)

@@ -162,6 +162,19 @@ def write_build_script(folder: Path) -> Path:
     return path
 
 
+def start_build(folder: Path) -> tuple[subprocess.Popen, Path, Path]:
+    """(process, out, plan file) of a build of the shared plan (2 workers, shard_size=1)
+    through :data:`BUILD_SCRIPT`, in its own session, its output piped as text."""
+    plan_file = write_plan(Path(folder) / "plan.txt", PLAN_ARCHS)
+    protocol_file = write_protocol(Path(folder) / "protocol.json")
+    out = Path(folder) / "out"
+    proc = subprocess.Popen(
+        [PYTHON, str(write_build_script(folder)), str(plan_file), str(protocol_file), str(out), "2", "1",
+         ",".join(map(str, PLAN_SEEDS)), "local"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=python_env(), start_new_session=True)
+    return proc, out, plan_file
+
+
 def shard_count(out: Path) -> int:
     folder = Path(out) / "shards"
     return len(list(folder.glob("shard-*.json"))) if folder.is_dir() else 0

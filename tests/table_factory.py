@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from nasbench.space import pnas
+from nasbench.tables.datasheet import write_datasheet
 from nasbench.tables.io import write_table
 from nasbench.tables.schema import protocol_hash
 
@@ -73,7 +74,9 @@ def make_table(path, protocol=PROTOCOL, provenance=None, **kw):
     """Write a small valid table to ``path`` and return the path."""
     runs, curves = make_rows(**kw)
     prov = {"command": "nasbench build --dataset digits --blocks 1-2 --seeds 0-2"}
-    return write_table(path, runs, curves, protocol, provenance or prov)
+    out = write_table(path, runs, curves, protocol, provenance or prov)
+    write_datasheet(out)
+    return out
 
 
 def write_raw(path, runs, curves, metadata=None, schema_version=1):

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from builder_helpers import (PLAN_ARCHS, PLAN_SEEDS, PYTHON, assert_same_results, b1_archs, cmdline, descendants, kill_group,
-                             python_env, reference_build, shard_count, table_keys, write_build_script,
+                             python_env, reference_build, shard_count, start_build, table_keys, write_build_script,
                              write_plan, write_protocol)
 from nasbench.builder.plan import from_file
 from nasbench.tables.validation import validate
@@ -124,13 +124,7 @@ def test_a_killed_worker_is_retried_and_the_build_does_not_hang(tmp_path):
     import signal
     import time
 
-    plan_file = write_plan(tmp_path / "plan.txt", PLAN_ARCHS)
-    protocol_file = write_protocol(tmp_path / "protocol.json")
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [PYTHON, str(write_build_script(tmp_path)), str(plan_file), str(protocol_file), str(out), "2", "1",
-         ",".join(map(str, PLAN_SEEDS)), "local"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=python_env(), start_new_session=True)
+    proc, out, _ = start_build(tmp_path)
     try:
         killed = None
         deadline = time.monotonic() + 120

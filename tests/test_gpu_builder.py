@@ -20,7 +20,7 @@ from nasbench.builder.graphs import TrainStep
 from nasbench.builder.merge import pack_shards, read_bundles
 from nasbench.builder.plan import Task, from_file
 from nasbench.builder.runners import LocalRunner, RunnerConfig, gpu_slots
-from nasbench.builder.train import train
+from nasbench.builder.train import cpu_kernels, train
 from nasbench.builder.protocol import get_protocol
 from nasbench.cli import main
 from nasbench.space import parse_arch
@@ -84,7 +84,7 @@ def test_train_with_graphs_on_cpu_runs_the_eager_twin_and_records_setup():
     arch = b1_archs(1)[0]
     eager = train(arch, protocol, 0)
     twin = train(arch, protocol, 0, graphs=True)
-    assert eager.setup == {"device": "cpu", "torch_version": torch.__version__, "precision": "fp32", "graphs": False}
+    assert eager.setup == {"device": "cpu", "cpu": cpu_kernels(), "torch_version": torch.__version__, "precision": "fp32", "graphs": False}
     assert twin.setup == eager.setup  # not captured on CPU: recorded as graphs off
     for a, b in zip(eager.curves, twin.curves):
         assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-4)
@@ -132,7 +132,7 @@ def cpu_build(tmp_path_factory):
 def test_build_records_training_setup(cpu_build):
     root, _ = cpu_build
     training = read_metadata(root / "out").provenance["training"]
-    assert training == [{"device": "cpu", "torch_version": torch.__version__, "precision": "fp32",
+    assert training == [{"device": "cpu", "cpu": cpu_kernels(), "torch_version": torch.__version__, "precision": "fp32",
                          "graphs": False, "runs": 4}]
     text = (root / "out" / "TABLE.md").read_text()
     assert "## Trained on" in text and "not bit-identical to CPU rows" in text

@@ -1,7 +1,7 @@
 """Load a table's runs for analysis and split the models into groups (design spaces).
 
-Self-contained on purpose (plain ``pandas.read_parquet``): the analysis reads any folder
-holding a ``runs.parquet`` with the DESIGN.md schema.
+Plain ``pandas.read_parquet``: the analysis reads any folder holding a ``runs.parquet`` with
+the DESIGN.md schema; seeds are averaged by the one rule of :mod:`nasbench.tables.seeds`.
 """
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from nasbench.tables import schema as S
+from nasbench.tables.seeds import mean_over_seeds
+
 #: Columns constant for an architecture within one table, kept as-is when averaging seeds.
-ARCH_COLUMNS = ("arch", "space", "num_blocks", "dataset", "protocol_hash", "params", "flops")
+ARCH_COLUMNS = tuple(c for c in S.IDENTITY_COLUMNS if c not in ("arch_hash", "epochs"))
 #: Per-seed numbers averaged over seeds.
-METRIC_COLUMNS = ("epochs", "train_acc", "val_acc", "test_acc", "train_loss", "val_loss",
-                  "test_loss", "best_val_acc", "best_val_epoch", "train_seconds", "eval_seconds")
+METRIC_COLUMNS = ("epochs",) + S.RUN_METRICS
 #: Short names used in legends, e.g. "B=2".
 SHORT = {"num_blocks": "B"}
 
@@ -28,13 +30,15 @@ def runs_file(path) -> Path:
     return f
 
 
-def load_runs(path, status: str | None = "ok"):
-    """One row per architecture: runs with ``status`` (None: all) averaged over seeds.
+def load_runs(path, status: str | None = None):
+    """One row per architecture, seeds averaged by the one rule of :mod:`nasbench.tables.seeds`
+    (the values replay returns); ``status`` first keeps only runs of that status.
 
-    Rows are grouped by arch_hash; ``ARCH_COLUMNS`` take their first value, numeric
-    ``METRIC_COLUMNS`` their mean over the seeds kept, and ``n_seeds`` counts those seeds.
-    Averaging seeds before computing EDFs matches NDS (one point per model) and removes
-    seed noise from comparisons. Raises ValueError when no run is left.
+    ``ARCH_COLUMNS`` take their first value, numeric ``METRIC_COLUMNS`` their mean over the
+    usable seeds, and ``n_seeds`` counts those seeds; archs that only failed are dropped.
+    Averaging seeds before computing EDFs
+    matches NDS (one point per model) and removes seed noise from comparisons. Raises
+    ValueError when no run is left.
     """
     import pandas as pd
 
@@ -47,13 +51,11 @@ def load_runs(path, status: str | None = "ok"):
         df = df[df["status"] == status]
     if df.empty:
         raise ValueError(f"{path}: no runs with status {status!r}")
-    agg = {c: "first" for c in ARCH_COLUMNS if c in df.columns}
-    agg.update({c: "mean" for c in METRIC_COLUMNS
-                if c in df.columns and pd.api.types.is_numeric_dtype(df[c])})
-    seed_col = "seed" if "seed" in df.columns else "arch_hash"
-    agg[seed_col] = "count"
-    out = df.groupby("arch_hash", sort=True).agg(agg).rename(columns={seed_col: "n_seeds"})
-    return out.reset_index()
+    means = [c for c in METRIC_COLUMNS if c in df.columns and pd.api.types.is_numeric_dtype(df[c])]
+    out = mean_over_seeds(df, means, [c for c in ARCH_COLUMNS if c in df.columns])
+    if "test_acc" in out.columns:  # an arch whose runs all failed has no metric to analyse
+        out = out[np.isfinite(out["test_acc"].to_numpy(np.float64))]
+    return out.drop(columns="n_ok").reset_index(drop=True)
 
 
 def errors_of(df, metric: str = "test_acc") -> np.ndarray:
@@ -128,7 +130,7 @@ def split_groups(df, group_by=("num_blocks",), metric: str = "test_acc",
                   order=order, skipped=skipped)
 
 
-def load_tables(paths, status: str | None = "ok"):
+def load_tables(paths, status: str | None = None):
     """:func:`load_runs` of several tables, stacked, with a ``table`` column (folder name)."""
     import pandas as pd
 

@@ -6,7 +6,9 @@
     <out>/runs.parquet, curves.parquet, TABLE.md   the table, rebuilt from all shards
 
 Re-running the same command resumes: tasks with an ``ok`` or ``diverged`` result are
-skipped, ``failed`` ones run again. Ctrl-C flushes what finished and stops.
+skipped, ``failed`` ones run again. Ctrl-C, SIGTERM and SIGHUP flush what finished, stop
+the workers, compact and stop (:mod:`nasbench.stop`); an exception stops the workers
+and flushes before it propagates.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import shlex
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -28,6 +30,7 @@ from nasbench.builder.plan import Plan, Task
 from nasbench.builder.protocol import Protocol
 from nasbench.builder.runners import RunnerConfig, make_runner
 from nasbench.builder.shards import ShardStore
+from nasbench.stop import exit_status, stop_on_signals
 from nasbench.builder.train import TrainResult
 
 DONE_STATUSES = ("ok", "diverged")
@@ -55,6 +58,7 @@ class BuildSummary:
     failed: int
     interrupted: bool
     seconds: float
+    exit_status: int = 0  # 128 + the stopping signal when interrupted
 
 
 @contextmanager
@@ -118,7 +122,7 @@ def latest_results(store: ShardStore, report=print) -> dict[tuple[str, int], Tra
 def provenance(command: str | None, device: str) -> dict:
     import torch
 
-    from nasbench import __version__
+    from nasbench.version import __version__
 
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
@@ -145,12 +149,13 @@ def training_summary(results: Iterable[TrainResult]) -> list[dict]:
     return sorted(rows, key=lambda row: (-row["runs"], str(row["device"])))
 
 
-SETUP_KEYS = ("device", "torch_version", "precision", "graphs")
+SETUP_KEYS = ("device", "cpu", "torch_version", "precision", "graphs")
 
 
 def compact(out: str | Path, protocol: Protocol, command: str | None = None, device: str = "cpu",
             report=print) -> Path | None:
     """Merge every shard of ``out`` into runs.parquet + curves.parquet + TABLE.md."""
+    from nasbench.tables.datasheet import write_datasheet
     from nasbench.tables.io import write_table
 
     out = Path(out)
@@ -163,7 +168,9 @@ def compact(out: str | Path, protocol: Protocol, command: str | None = None, dev
     runs = [r.run for r in ordered]
     curves = [row for r in ordered for row in r.curves]
     meta = {**provenance(command, device), "training": training_summary(ordered)}
-    return write_table(out, runs, curves, protocol.to_dict(), meta)
+    write_table(out, runs, curves, protocol.to_dict(), meta)
+    write_datasheet(out)
+    return out
 
 
 def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig = RunnerConfig(),
@@ -202,26 +209,32 @@ def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig 
 
         buffer: list[TrainResult] = []
         last_flush = time.monotonic()
-        interrupted = False
-        try:
-            for result in make_runner(runner).run(largest_first(todo(), window), protocol):
-                buffer.append(result)
-                counts["trained"] += 1
-                counts["failed"] += result.run["status"] == "failed"
-                bar.update(1)
-                elapsed = bar.format_dict["elapsed"] or 1e-9
-                bar.set_postfix(models_per_hour=f"{3600 * counts['trained'] / elapsed:.0f}",
-                                failed=counts["failed"], refresh=False)
-                if len(buffer) >= shard_size or time.monotonic() - last_flush > shard_seconds:
+        interrupted, status = False, 0
+        with stop_on_signals():  # after the first signal the others wait: the flush finishes
+            try:
+                with closing(make_runner(runner).run(largest_first(todo(), window), protocol)) as results:
+                    for result in results:
+                        buffer.append(result)
+                        counts["trained"] += 1
+                        counts["failed"] += result.run["status"] == "failed"
+                        bar.update(1)
+                        elapsed = bar.format_dict["elapsed"] or 1e-9
+                        bar.set_postfix(models_per_hour=f"{3600 * counts['trained'] / elapsed:.0f}",
+                                        failed=counts["failed"], refresh=False)
+                        if len(buffer) >= shard_size or time.monotonic() - last_flush > shard_seconds:
+                            store.write(buffer)
+                            buffer, last_flush = [], time.monotonic()
+            except KeyboardInterrupt as exc:
+                interrupted, status = True, exit_status(exc)
+                report(f"interrupted ({exc or 'KeyboardInterrupt'}): saving finished models; "
+                       "run the same command to resume")
+            finally:
+                if buffer:
                     store.write(buffer)
-                    buffer, last_flush = [], time.monotonic()
-        except KeyboardInterrupt:
-            interrupted = True
-            report("interrupted: saving finished models; run the same command to resume")
-        finally:
-            if buffer:
-                store.write(buffer)
-            bar.close()
-        compact(out, protocol, command, runner.device, report=report)
+                bar.close()
+        with stop_on_signals(defer=True) as caught:  # the compaction always finishes
+            compact(out, protocol, command, runner.device, report=report)
+        if caught and not interrupted:
+            interrupted, status = True, 128 + caught[0]
     return BuildSummary(out, len(plan), counts["skipped"], counts["trained"], counts["failed"],
-                        interrupted, time.perf_counter() - started)
+                        interrupted, time.perf_counter() - started, status)

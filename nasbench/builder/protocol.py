@@ -8,10 +8,11 @@ device-independent options live here; where a run happened is recorded per row.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+
+from nasbench.space.base import hash_string
 
 AUGMENTATIONS = ("none", "shift", "shift+flip")
 PRECISIONS = ("fp32", "bf16")
@@ -121,7 +122,7 @@ class Protocol:
 
     @property
     def protocol_hash(self) -> str:
-        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+        return hash_string(self.to_json())
 
     def replace(self, **changes) -> "Protocol":
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})

@@ -18,6 +18,8 @@ from typing import Iterable, Iterator
 from nasbench.builder.plan import Task
 from nasbench.builder.protocol import Protocol
 from nasbench.builder.train import TrainResult, train
+from nasbench.stop import watch_parent
+from nasbench.tables.schema import RUN_METRICS
 
 _WORKER_DEVICE = "cpu"  # set once per worker process by _init_worker
 
@@ -43,8 +45,7 @@ def failed_result(task: Task, protocol: Protocol, error: str) -> TrainResult:
     run = {
         "arch": task.arch, "arch_hash": task.arch_hash, "space": task.space, "num_blocks": task.num_blocks,
         "dataset": protocol.dataset, "protocol_hash": protocol.protocol_hash, "seed": task.seed,
-        "epochs": protocol.epochs, "params": 0, "flops": 0, "train_acc": nan, "val_acc": nan,
-        "test_acc": nan, "train_loss": nan, "val_loss": nan, "test_loss": nan, "best_val_acc": nan,
+        "epochs": protocol.epochs, "params": 0, "flops": 0, **{name: nan for name in RUN_METRICS},
         "best_val_epoch": 0, "train_seconds": 0.0, "eval_seconds": 0.0, "device": "", "status": "failed",
         "error": error[-2000:],
     }
@@ -101,9 +102,11 @@ def bind_device(device: str) -> None:
         torch.cuda.set_device(device)
 
 
-def _init_worker(queue) -> None:
+def _init_worker(queue, parent: int) -> None:
     global _WORKER_DEVICE
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    for signum in (signal.SIGINT, signal.SIGHUP):  # the parent handles them and stops us
+        signal.signal(signum, signal.SIG_IGN)
+    watch_parent(parent)  # a parent killed outright takes its workers with it
     _WORKER_DEVICE = queue.get()
     bind_device(_WORKER_DEVICE)
 
@@ -131,7 +134,7 @@ class LocalRunner:
         for device in self.devices:
             queue.put(device)
         return ProcessPoolExecutor(len(self.devices), mp_context=ctx, initializer=_init_worker,
-                                   initargs=(queue,))
+                                   initargs=(queue, os.getpid()))
 
     @staticmethod
     def _stop(executor: ProcessPoolExecutor) -> None:

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from nasbench.builder.protocol import Protocol
 from nasbench.model import build_network, complexity
 from nasbench.space import parse_arch
+from nasbench.tables.schema import ACC_COLUMNS, LOSS_COLUMNS
 
 
 #: Batch size of evaluation and BN recalibration: fixed, so results never depend on the device.
@@ -140,9 +141,25 @@ def device_name(device: torch.device) -> str:
     return device.type
 
 
+@lru_cache(maxsize=1)
+def cpu_kernels() -> str:
+    """The CPU model and the kernel level torch dispatches to on it (e.g. AVX512). CPU rows
+    are bit-for-bit reproducible only where this, the torch build and the device agree:
+    oneDNN and ATen choose different kernels (other rounding) on other instruction sets."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), "")
+    except OSError:
+        pass
+    import platform
+
+    return f"{model or platform.processor() or platform.machine()} / {torch.backends.cpu.get_cpu_capability()}"
+
+
 def training_setup(device: torch.device, use_bf16: bool, graphs: bool) -> dict:
     """What a row's numbers depend on beyond the protocol: recorded per run (build metadata)."""
-    return {"device": device_name(device), "torch_version": torch.__version__,
+    return {"device": device_name(device), "cpu": cpu_kernels(), "torch_version": torch.__version__,
             "precision": "bf16" if use_bf16 else "fp32", "graphs": bool(graphs)}
 
 
@@ -151,9 +168,23 @@ def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
     """Train ``cell`` (an arch string or genotype of any space) under ``protocol`` with ``seed``
     on ``device`` (``compile``: see the module docstring; ``graphs``: the step of
     :mod:`nasbench.builder.graphs`, captured on CUDA, its eager twin elsewhere); never raises
-    on divergence."""
+    on divergence.
+
+    Leaves no trace in the caller's process (a live search trains in-process): torch's
+    thread count and global RNG states (CPU, and the CUDA device trained on) are restored."""
+    dev = torch.device(device)
+    gpus = [torch.cuda.current_device() if dev.index is None else dev.index] if dev.type == "cuda" else []
+    threads = torch.get_num_threads()
+    try:
+        with torch.random.fork_rng(devices=gpus):
+            return _train(cell, protocol, seed, dev, data_dir, compile, graphs)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cell, protocol: Protocol, seed: int, device: torch.device, data_dir: str | None,
+           compile: bool, graphs: bool) -> TrainResult:
     cell = parse_arch(cell).canonical()
-    device = torch.device(device)
     if device.type == "cpu":
         torch.set_num_threads(1)
     on_cuda = device.type == "cuda"
@@ -258,7 +289,7 @@ def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
         "num_blocks": cell.num_blocks, "dataset": protocol.dataset,
         "protocol_hash": protocol.protocol_hash, "seed": seed, "epochs": protocol.epochs,
         "params": stats["params"], "flops": stats["flops"],
-        **{k: last[k] for k in ("train_acc", "val_acc", "test_acc", "train_loss", "val_loss", "test_loss")},
+        **{k: last[k] for k in ACC_COLUMNS + LOSS_COLUMNS},
         "best_val_acc": best["val_acc"], "best_val_epoch": best["epoch"],
         "train_seconds": train_seconds, "eval_seconds": eval_seconds,
         "device": device_name(device), "status": status, "error": error,

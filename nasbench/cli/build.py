@@ -103,7 +103,7 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
     click.echo(f"trained {summary.trained} ({summary.failed} failed), skipped {summary.skipped} already built, "
                f"in {summary.seconds:.0f}s -> {summary.out}", err=True)
     if summary.interrupted:
-        sys.exit(130)
+        sys.exit(summary.exit_status or 130)
     if quick:
         _quick_report(summary.out)
 

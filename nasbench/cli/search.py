@@ -119,18 +119,22 @@ def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surr
         evaluator = ReplayEvaluator(table, seed_policy=_seed_policy(seed_policy), miss=miss,
                                     surrogate=_surrogate(table, miss, surrogate_path, surrogate_model),
                                     rng=seed)
+    from nasbench.stop import exit_status, stop_on_signals
+
     try:
-        traj = algo.run(evaluator, budget, seed, **options)
+        with stop_on_signals():  # SIGTERM / SIGHUP end the search the way Ctrl-C does
+            traj = algo.run(evaluator, budget, seed, **options)
     except KeyboardInterrupt as exc:
         traj = getattr(exc, "trajectory", None)
         if traj is not None and len(traj):
             traj.to_parquet(out)
         click.echo(f"interrupted: {len(traj) if traj else 0} evaluations saved to {out}"
                    + (f"; every finished model is in {out_table}" if live else ""), err=True)
-        sys.exit(130)
+        sys.exit(exit_status(exc))
     finally:
         if live and not evaluator.closed:
-            evaluator.close()
+            with stop_on_signals(defer=True):  # the compaction always finishes
+                evaluator.close()
     traj.to_parquet(out)
     click.echo(f"{algorithm}: {len(traj)} evaluations, {traj.elapsed / 3600:.3f} h "
                f"{'wall-clock' if live else 'simulated'}; best val {traj.best_val:.4f} "

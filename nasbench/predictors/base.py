@@ -13,8 +13,8 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import tempfile
 import zipfile
+from pathlib import Path
 from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
@@ -115,8 +115,8 @@ class Predictor:
         self._check_fitted()
         params = self.get_params()
         try:
-            header = json.dumps({"format": FORMAT, "version": FORMAT_VERSION,
-                                 "name": self.name, "params": params})
+            header = json.dumps({"format": FORMAT, "version": FORMAT_VERSION, "name": self.name,
+                                 "params": params, "space": getattr(self, "_space", None)})
         except TypeError as exc:
             raise ValueError(f"cannot save {type(self).__name__}: a hyper-parameter is not JSON ({exc})") from None
         arrays = {f"state/{k}": np.asarray(v) for k, v in self._get_state().items()}
@@ -126,16 +126,15 @@ class Predictor:
     @staticmethod
     def from_arrays(arrays: dict[str, np.ndarray]) -> "Predictor":
         """Rebuild any registered predictor from :meth:`to_arrays` output."""
-        from nasbench.predictors import get_predictor_class
-
         if _META_KEY not in arrays:
             raise ValueError("not a saved nasbench predictor (no header)")
         meta = json.loads(bytes(np.asarray(arrays[_META_KEY], dtype=np.uint8)).decode())
         if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
             raise ValueError(f"unsupported predictor file format {meta.get('format')!r} v{meta.get('version')}")
-        cls = get_predictor_class(meta["name"])
+        cls = _subclass(meta["name"])
         obj = cls(**meta["params"])
         obj._set_state({k[len("state/"):]: v for k, v in arrays.items() if k.startswith("state/")})
+        obj._space = meta.get("space")  # the space guard survives the round trip
         obj._is_fitted = True
         return obj
 
@@ -152,23 +151,25 @@ class Predictor:
         return obj
 
 
+def _subclass(name: str) -> type[Predictor]:
+    """The predictor class called ``name`` (any loaded subclass: no import of the registry)."""
+    todo = list(Predictor.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        if cls.name == name:
+            return cls
+        todo += cls.__subclasses__()
+    raise ValueError(f"unknown predictor {name!r} in the saved file")
+
+
 def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
-    """Write arrays to an npz file at exactly ``path`` via temp file + rename."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"folder does not exist: {folder}")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write arrays to an npz file at exactly ``path`` (atomically: temp file + rename)."""
+    from nasbench.tables.io import atomic_write
+
+    path = os.path.abspath(os.fspath(path))
+    if not os.path.isdir(os.path.dirname(path)):
+        raise FileNotFoundError(f"folder does not exist: {os.path.dirname(path)}")
+    atomic_write(Path(path), lambda fh: np.savez(fh, **arrays))
 
 
 def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:

@@ -1,7 +1,7 @@
 """Training data for predictors: a table's ``runs.parquet`` averaged over seeds, or arrays.
 
-Reads Parquet with pandas directly (no dependency on ``nasbench.tables``): keeps rows with
-``status == 'ok'`` and a finite target, then averages numeric columns per ``arch_hash``.
+Reads Parquet with pandas directly; averages seeds per ``arch_hash`` by the one rule of
+:mod:`nasbench.tables.seeds` and drops archs without a finite target.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pandas as pd
 from nasbench.predictors.base import check_targets
 from nasbench.predictors.encoding import as_cells
 from nasbench.space import parse_arch
+from nasbench.tables.seeds import mean_over_seeds
 
 #: Numeric run columns averaged over seeds when present.
 MEAN_COLUMNS = ("params", "flops", "train_acc", "val_acc", "test_acc", "best_val_acc",
@@ -34,7 +35,9 @@ def read_runs(table: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
 
 
 def aggregate_runs(runs: pd.DataFrame, target: str | None = None) -> pd.DataFrame:
-    """One row per architecture: ok runs (with a finite ``target``) averaged over seeds.
+    """One row per architecture: its runs averaged over seeds by the one rule of
+    :mod:`nasbench.tables.seeds` (the values replay returns), archs with a non-finite
+    ``target`` mean (only failed runs) dropped.
 
     Columns: ``arch``, ``arch_hash``, ``num_blocks``, ``n_seeds`` and the means of
     :data:`MEAN_COLUMNS` present in ``runs``; sorted by ``arch_hash``.
@@ -44,23 +47,18 @@ def aggregate_runs(runs: pd.DataFrame, target: str | None = None) -> pd.DataFram
         raise ValueError(f"runs table lacks column(s) {', '.join(missing)}")
     if target is not None and target not in runs.columns:
         raise ValueError(f"runs table has no column {target!r}; columns: {', '.join(map(str, runs.columns))}")
-    ok = runs
-    if "status" in ok.columns:
-        ok = ok[ok["status"] == "ok"]
+    firsts = [c for c in ("arch", "num_blocks") if c in runs.columns]
+    out = mean_over_seeds(runs, [c for c in MEAN_COLUMNS if c in runs.columns], firsts)
     if target is not None:
-        ok = ok[np.isfinite(pd.to_numeric(ok[target], errors="coerce"))]
-    if ok.empty:
-        raise ValueError("no usable runs (status 'ok' with a finite target) in the table")
-    means = [c for c in MEAN_COLUMNS if c in ok.columns]
-    grouped = ok.groupby("arch_hash", sort=True)
-    out = grouped[means].mean() if means else pd.DataFrame(index=grouped.size().index)
-    out.insert(0, "arch", grouped["arch"].first())
-    if "num_blocks" in ok.columns:
-        out.insert(1, "num_blocks", grouped["num_blocks"].first().astype(int))
+        out = out[np.isfinite(out[target].to_numpy(np.float64))]
+    if out.empty:
+        raise ValueError("no usable runs (a finite target) in the table")
+    if "num_blocks" in out.columns:
+        out["num_blocks"] = out["num_blocks"].astype(int)
     else:
-        out.insert(1, "num_blocks", [parse_arch(a).num_blocks for a in out["arch"]])
-    out.insert(2, "n_seeds", grouped.size())
-    return out.reset_index()
+        out["num_blocks"] = [parse_arch(a).num_blocks for a in out["arch"]]
+    columns = ["arch_hash", "arch", "num_blocks", "n_seeds"] + [c for c in MEAN_COLUMNS if c in out.columns]
+    return out[columns].reset_index(drop=True)
 
 
 @dataclass(frozen=True)

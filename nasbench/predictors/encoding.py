@@ -22,9 +22,8 @@ import numpy as np
 from nasbench.space import CellPair, parse_arch
 from nasbench.space.cell import MAX_BLOCKS, Cell
 from nasbench.space.families import NetSpec
-from nasbench.space.ops import OPS_SORTED
+from nasbench.space.ops import NUM_OPS, OPS_SORTED
 
-NUM_OPS = len(OPS_SORTED)
 TOKENS_PER_BLOCK = 4
 PAD = 0
 #: Input ``i`` (0..MAX_BLOCKS) has id ``1 + i``; op ``o`` has id ``INPUT_TOKENS + 1 + o``.

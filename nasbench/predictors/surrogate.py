@@ -72,7 +72,8 @@ class TableSurrogate:
                 hp.setdefault("random_state", self.random_state)
             self.models_[target] = create_predictor(self.predictor, **hp).fit(
                 rows["arch"].tolist(), rows[target].to_numpy(float))
-        rows = per_arch[np.isfinite(per_arch["train_seconds"])]
+        recorded = np.isfinite(per_arch[list(TARGETS)].to_numpy(float)).all(axis=1)  # not failed-only
+        rows = per_arch[np.isfinite(per_arch["train_seconds"]) & recorded]
         if rows.empty:
             raise ValueError("no finite train_seconds values to fit the train-time model on")
         X = time_features(as_cells(rows["arch"].tolist()))

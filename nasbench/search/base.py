@@ -238,14 +238,3 @@ def register(name: str, needs_budget: bool = True):
         ALGORITHMS[name] = algo
         return algo
     return wrap
-
-
-def get_algorithm(name: str) -> Algorithm:
-    """The algorithm registered under ``name`` (ValueError naming the known ones)."""
-    import nasbench.search  # noqa: F401 - importing the package registers every algorithm
-
-    try:
-        return ALGORITHMS[name]
-    except KeyError:
-        raise ValueError(f"unknown search algorithm {name!r}; known: "
-                         f"{', '.join(sorted(ALGORITHMS))}") from None

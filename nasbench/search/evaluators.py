@@ -22,6 +22,7 @@ import numpy as np
 from nasbench.search.base import EvalResult
 from nasbench.space import parse_arch
 from nasbench.tables.schema import HASH_PATTERN
+from nasbench.tables.seeds import group_starts, seed_means, usable_runs
 
 
 # ---------------------------------------------------------------------- replay
@@ -32,7 +33,7 @@ class _Index:
         runs = bench.arrow_runs
         hashes = runs.column("arch_hash").to_numpy(zero_copy_only=False)
         n = len(hashes)
-        first = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]]) if n else np.zeros(0, int)
+        first = group_starts(hashes)
         arch_of_row = np.cumsum(np.r_[True, hashes[1:] != hashes[:-1]]) - 1 if n else first
         col = lambda name: runs.column(name).to_numpy(zero_copy_only=False)  # noqa: E731
         self.archs: list[str] = col("arch")[first].tolist()
@@ -40,15 +41,11 @@ class _Index:
         self.num_blocks = col("num_blocks")[first].astype(np.int64)
         self.key = {a: i for i, a in enumerate(self.archs)}
         self.key.update({h: i for i, h in enumerate(self.hashes)})
-        ok = (col("status") == "ok")
-        n_ok = np.add.reduceat(ok.astype(np.int64), first) if n else np.zeros(0, int)
-        usable = ok | (n_ok[arch_of_row] == 0)
+        usable = usable_runs(col("status") == "ok", first)
         metrics = {m: col(m).astype(np.float64) for m in ("val_acc", "test_acc", "train_seconds")}
         m = len(first)
         if policy == "mean":
-            count = np.add.reduceat(usable.astype(np.int64), first) if n else np.zeros(0)
-            self.values = {k: (np.add.reduceat(np.where(usable, v, 0.0), first) if n else np.zeros(0))
-                           / count for k, v in metrics.items()}
+            self.values = {k: seed_means(v, usable, first) for k, v in metrics.items()}
             self.has = np.ones(m, dtype=bool)
         elif policy == "random":  # usable rows of arch i: rows[lo[i]:hi[i]]
             self.rows = np.flatnonzero(usable)

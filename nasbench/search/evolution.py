@@ -7,9 +7,9 @@ B or B range, restricted to the table's cells in restricted replay). Each cycle 
 ``sample`` members uniformly WITH replacement (as in the paper), mutates the one with the
 best val_acc by one edit, evaluates the child, appends it and removes the OLDEST member.
 
-One edit (:func:`mutate`): pick a block and one of its two operands uniformly, then with
-probability 1/2 change its op to one of the 7 others, else change its input to another
-legal one -- a cell input or any block that does not depend on this block (in some block
+One edit (:func:`mutate`): with probability 1/2 an op edit, else an input edit (Real et
+al.), uniform over the edits of that kind: an op edit moves one operand of one block to one
+of the 7 other ops, an input edit moves it to another legal input -- a cell input or any block that does not depend on this block (in some block
 order the new input comes first, so the cell stays acyclic; blocks are then renumbered
 into a valid order). B is kept. A mutation that lands on a cell equal to the parent is
 re-drawn. In restricted replay the child is drawn uniformly from the parent's one-edit
@@ -26,9 +26,7 @@ from nasbench.search.base import SearchContext, register
 from nasbench.search.random_search import Sampler
 from nasbench.space import Cell
 from nasbench.space import mutation
-from nasbench.space.ops import OPS_SORTED
-
-NUM_OPS = len(OPS_SORTED)
+from nasbench.space.ops import NUM_OPS
 
 
 def edits(cell: Cell) -> list[tuple[int, int, str, int]]:
@@ -50,7 +48,9 @@ def mutate(cell, rng: np.random.Generator) -> Cell:
 
 def neighbours(cell) -> list[Cell]:
     """All distinct one-edit neighbours of ``cell`` (excluding the cell), sorted."""
-    return mutation.cell_neighbours(Cell.parse(cell))
+    from nasbench.space.pnas import SPACE
+
+    return SPACE.neighbours(cell)
 
 
 @register("evolution")

@@ -7,8 +7,9 @@
   -- identical for any number of workers.
 * :func:`anytime`: per algorithm, mean and 95% confidence band (t interval of the mean over
   seeds) of the test accuracy of the val-selected best, on a grid of models trained or of
-  simulated GPU-hours (a run contributes from its first evaluation on).
-* :func:`summary`: models (and GPU-hours) needed to reach a target val accuracy, with
+  simulated hours of the device that trained the table (a run contributes from its first
+  evaluation on).
+* :func:`summary`: models (and simulated hours) needed to reach a target val accuracy, with
   bootstrap 95% CIs over seeds; ``target=None`` means RL's mean final best val (or, without
   ``rl``, the lowest mean final best val of the algorithms). A run that never reaches the
   target counts with all its models (a lower bound: the count of such runs is reported).
@@ -28,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from nasbench.progress import progress_bar
-from nasbench.search.base import COLUMNS, Budget, get_algorithm
+from nasbench.search import get_algorithm
+from nasbench.search.base import COLUMNS, Budget
 
 _TABLES: dict = {}  # per process: table path -> Benchmark
 _SURROGATES: dict = {}
@@ -241,15 +243,28 @@ def compare(table, algorithms, seeds, budget: Budget, out, options: dict | None 
     table_df, target = summary(df, target)
     table_df.to_csv(out / "summary.csv", index=False)
     plots = {}
-    for x, label in (("models", "models trained"), ("hours", "simulated GPU-hours")):
+    clock = clock_label(table)
+    for x, label in (("models", "models trained"), ("hours", clock)):
         name = f"anytime_{x}.png"
         plot_anytime(anytime(df, x), x, label, out / name,
                      title=f"{Path(str(table)).name}: test acc of the val-selected best")
         plots[x] = name
     text = _readme(table, algorithms, df, budget, options or {}, target, table_df, plots,
-                   seed_policy, miss, command)
+                   seed_policy, miss, command, clock)
     (out / "README.md").write_text(text)
     return out / "README.md"
+
+
+def clock_label(table) -> str:
+    """The simulated clock's axis label, naming the device that trained ``table`` (its runs'
+    ``device`` column): "simulated GPU-hours (NVIDIA H200)", "simulated CPU-hours (cpu)"."""
+    import pyarrow.compute as pc
+
+    from nasbench.tables import Benchmark
+
+    devices = sorted(d for d in pc.unique(Benchmark.open(table).arrow_runs.column("device")).to_pylist() if d)
+    unit = "CPU-hours" if devices == ["cpu"] else "GPU-hours" if devices and "cpu" not in devices else "hours"
+    return f"simulated {unit} ({', '.join(devices) or 'device not recorded'})"
 
 
 def _fmt(v, digits=3) -> str:
@@ -257,7 +272,7 @@ def _fmt(v, digits=3) -> str:
 
 
 def _readme(table, algorithms, df, budget, options, target, s, plots, seed_policy, miss,
-            command) -> str:
+            command, clock: str) -> str:
     seeds = df.groupby("algorithm")["seed"].nunique().max()
     lines = [f"# Search comparison on `{table}`", "",
              f"Algorithms: {', '.join(algorithms)}; {seeds} seeds each; budget "
@@ -265,10 +280,10 @@ def _readme(table, algorithms, df, budget, options, target, s, plots, seed_polic
              f"miss={miss!r}. Options: `{json.dumps(options, sort_keys=True, default=str)}`.",
              "", "Curves: mean and 95% t-interval over seeds of the TEST accuracy of the model "
              "with the best VALIDATION accuracy so far.", "",
-             f"![vs models]({plots['models']})", "", f"![vs GPU-hours]({plots['hours']})", "",
+             f"![vs models]({plots['models']})", "", f"![vs {clock}]({plots['hours']})", "",
              f"Models to reach val accuracy {target:.4f} (mean over seeds, bootstrap 95% CI; a run "
              "that never reaches it counts with all its models, see *reached*):", "",
-             "| algorithm | reached | models to target [95% CI] | GPU-h to target [95% CI] | "
+             f"| algorithm | reached | models to target [95% CI] | {clock.split()[1]} to target [95% CI] | "
              "speed-up vs rl [95% CI] | final best val | final best test [95% CI] |",
              "|---|---|---|---|---|---|---|"]
     for r in s.to_dict("records"):

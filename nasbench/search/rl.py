@@ -27,9 +27,8 @@ from __future__ import annotations
 import numpy as np
 
 from nasbench.search.base import SearchContext, parse_blocks, register, resolve_blocks
-from nasbench.space.ops import OPS_SORTED
+from nasbench.space.ops import NUM_OPS
 
-NUM_OPS = len(OPS_SORTED)
 
 
 def _space_shape(space) -> dict:

@@ -13,11 +13,11 @@ give the same string (identical blocks), which keeps it fast for any B.
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from functools import cached_property
 from typing import Iterable, Sequence
 
+from nasbench.space.base import hash_string
 from nasbench.space.ops import OP_RANK, OPS_SORTED, resolve_op
 
 Operand = tuple[int, int]  # (op code, input index)
@@ -149,7 +149,7 @@ class Cell:
     @cached_property
     def arch_hash(self) -> str:
         """First 16 hex chars of sha256 of the canonical string."""
-        return hashlib.sha256(self.canonical_string.encode()).hexdigest()[:16]
+        return hash_string(self.canonical_string)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Cell) and self.canonical_blocks == other.canonical_blocks

@@ -55,13 +55,23 @@ def apply_edit(blocks: tuple[Block, ...], edit: Edit) -> tuple[Block, ...]:
 
 def mutate_blocks(blocks: tuple[Block, ...], rng: np.random.Generator, num_ops: int,
                   distinct: bool = False, max_tries: int = 100) -> tuple[Block, ...]:
-    """One random edit of ``blocks`` giving a different canonical cell."""
+    """One random edit of ``blocks`` giving a different canonical cell.
+
+    As in Real et al. (AAAI 2019): an op edit or an input edit with probability 1/2 each,
+    then a uniform edit of that kind (re-drawn within the kind while it leaves the cell
+    unchanged; the other kind is used only when no edit of the drawn kind changes it).
+    """
     blocks = canonical_blocks(blocks)
-    options = edits(blocks, num_ops, distinct)
-    for _ in range(max_tries):
-        child = apply_edit(blocks, options[rng.integers(len(options))])
-        if child != blocks:
-            return child
+    by_kind: dict[str, list[Edit]] = {"op": [], "in": []}
+    for edit in edits(blocks, num_ops, distinct):
+        by_kind[edit[2]].append(edit)
+    first = ("op", "in")[int(rng.integers(2))]
+    for kind in (first, "in" if first == "op" else "op"):
+        options = by_kind[kind]
+        for _ in range(max_tries if options else 0):
+            child = apply_edit(blocks, options[rng.integers(len(options))])
+            if child != blocks:
+                return child
     raise ValueError("no mutation changes this cell")
 
 
@@ -69,11 +79,3 @@ def neighbour_blocks(blocks: tuple[Block, ...], num_ops: int, distinct: bool = F
     """All distinct canonical one-edit neighbours (excluding ``blocks`` itself)."""
     blocks = canonical_blocks(blocks)
     return {apply_edit(blocks, e) for e in edits(blocks, num_ops, distinct)} - {blocks}
-
-
-def cell_neighbours(cell) -> list:
-    """All distinct one-edit neighbours of a PNAS :class:`~nasbench.space.cell.Cell`, sorted."""
-    from nasbench.space.cell import Cell
-    from nasbench.space.pnas import NUM_OPS
-
-    return sorted(Cell(b) for b in neighbour_blocks(cell.canonical_blocks, NUM_OPS))

@@ -29,6 +29,9 @@ ALIASES: dict[str, str] = {
     "conv17": "conv_1x7_7x1",
 }
 
+#: The size of the PNAS op vocabulary (the one home of this number).
+NUM_OPS: int = len(OPS)
+
 #: Ops sorted by canonical name; a cell's internal op code is its index here.
 OPS_SORTED: tuple[str, ...] = tuple(sorted(OPS))
 OP_RANK: dict[str, int] = {name: i for i, name in enumerate(OPS_SORTED)}

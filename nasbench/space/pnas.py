@@ -22,8 +22,8 @@ import numpy as np
 from nasbench.space import blocks as dag
 from nasbench.space.base import Space
 from nasbench.space.cell import Cell
-
-NUM_OPS = 8
+from nasbench.space.mutation import mutate_blocks, neighbour_blocks
+from nasbench.space.ops import NUM_OPS, OPS
 NAME = "pnas"
 MAX_B = 5
 
@@ -89,11 +89,7 @@ class PNASSpace(Space):
     sizes = tuple(range(1, 9))
     default_sizes = tuple(range(1, MAX_B + 1))
 
-    @property
-    def ops(self) -> tuple[str, ...]:
-        from nasbench.space.ops import OPS
-
-        return OPS
+    ops = OPS
 
     def parse(self, arch) -> Cell:
         self.check_own(arch)
@@ -103,6 +99,9 @@ class PNASSpace(Space):
 
     def sample(self, b, n, seed=0):
         return sample(b, n, seed)
+
+    def draw(self, b, rng):
+        return random_cell(b, rng)
 
     def count(self, b):
         return count(b)
@@ -117,14 +116,11 @@ class PNASSpace(Space):
         return expand(self.parse(arch))
 
     def neighbours(self, arch):
-        from nasbench.space.mutation import cell_neighbours
-
-        return cell_neighbours(self.parse(arch))
+        """All distinct one-edit neighbours of ``arch`` (excluding it), sorted."""
+        return sorted(Cell(b) for b in neighbour_blocks(self.parse(arch).canonical_blocks, NUM_OPS))
 
     def mutate(self, arch, rng):
         """One random edit (:mod:`nasbench.space.mutation`) giving a different cell."""
-        from nasbench.space.mutation import mutate_blocks
-
         cell = self.parse(arch)
         try:
             return Cell(mutate_blocks(cell.canonical_blocks, rng, NUM_OPS))

@@ -8,8 +8,9 @@ contiguous row range found by ``np.searchsorted`` -- no per-row Python objects a
 Seed rules (documented, never hidden randomness):
 
 * ``seed=S``: that run's recorded values.
-* ``seed=None`` (default): the MEAN over the arch's usable seeds of every numeric metric;
-  usable = seeds with status ``ok`` (all seeds if none is ok). The result also carries
+* ``seed=None`` (default): the MEAN over the arch's usable seeds of every numeric metric
+  (the one rule of :mod:`nasbench.tables.seeds`: seeds with status ``ok``, all seeds if none
+  is ok). The result also carries
   ``seeds`` (the seeds averaged) and ``per_seed`` ({seed: values} for every recorded seed).
 * ``seed=None, rng=G``: one usable seed drawn uniformly with ``G.integers`` (an int ``rng``
   is turned into ``np.random.default_rng(rng)``).
@@ -33,6 +34,7 @@ from nasbench.tables.checks import structure_problems
 from nasbench.tables.index import Columns, curve_ranges, hash_keys, sort_unique
 from nasbench.tables.io import LoadedTable, TableMetadata, read_tables
 from nasbench.tables.schema import NotInTableError, TableError
+from nasbench.tables.seeds import seed_means, usable_runs
 
 
 class Benchmark:
@@ -61,7 +63,8 @@ class Benchmark:
         self._arch_keys = run_keys[self._arch_first]
         self._curve_lo, self._curve_hi = curve_ranges(
             self._arch_keys, run_keys, self._r.data["seed"], curve_keys, self._c.data["seed"])
-        self._ok = pc.equal(self._runs.column("status"), "ok").to_numpy()
+        self._ok = pc.equal(self._runs.column("status"), "ok").to_numpy(zero_copy_only=False)
+        self._usable = usable_runs(self._ok, self._arch_first)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -72,9 +75,7 @@ class Benchmark:
     @classmethod
     def default(cls) -> "Benchmark":
         """The table shipped with the package (``nasbench/shipped_tables/digits-pnas``)."""
-        import nasbench
-
-        path = Path(nasbench.__file__).parent / "shipped_tables" / "digits-pnas"
+        path = Path(__file__).resolve().parents[1] / "shipped_tables" / "digits-pnas"
         if not (path / S.RUNS_FILE).is_file():
             raise FileNotFoundError(f"no shipped table at {path}; pass a TABLE path "
                                     "(build one with `nasbench build`)")
@@ -108,18 +109,15 @@ class Benchmark:
                                   f"(recorded seeds: {', '.join(map(str, seeds))})")
         return lo + int(hit[0])
 
-    @cached_property
+    @property
     def usable(self) -> np.ndarray:
-        """Per run row: whether it enters its arch's seed mean and draws -- the arch's ok
-        seeds, else all its seeds (the one home of that rule)."""
-        if not len(self._arch_first):
-            return np.zeros(0, dtype=bool)
-        n_ok = np.add.reduceat(self._ok.astype(np.int64), self._arch_first)
-        return self._ok | np.repeat(n_ok == 0, self._arch_end - self._arch_first)
+        """Per run row: whether it enters its arch's seed mean and draws (the rule of
+        :mod:`nasbench.tables.seeds`: the arch's ok seeds, else all its seeds)."""
+        return self._usable
 
     def _usable_rows(self, lo: int, hi: int) -> np.ndarray:
-        """Run rows of one arch that enter means and draws (see :attr:`usable`)."""
-        return lo + np.flatnonzero(self.usable[lo:hi])
+        """Run rows of one arch that enter means and draws (:mod:`nasbench.tables.seeds`)."""
+        return lo + np.flatnonzero(self._usable[lo:hi])
 
     def _curve_row(self, run: int, epoch, shown: str) -> int:
         if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
@@ -217,16 +215,15 @@ class Benchmark:
         return self._r.data["arch"].take(pa.array(first)).to_pylist()
 
     def arch_means(self, metrics: tuple[str, ...], num_blocks: int | None = None) -> dict:
-        """Per-arch mean over ok seeds of each metric (NaN where an arch has no ok seed),
-        plus ``rows`` (first run row), ``n_ok`` and ``arch_hash`` arrays, in hash order."""
+        """Per-arch mean over usable seeds of each metric (the rule of
+        :mod:`nasbench.tables.seeds`, as ``query(seed=None)``), plus ``rows`` (first run row),
+        ``n_ok`` and ``n_seeds`` (usable seeds) arrays, in hash order."""
         first = self._arch_first
-        ok = self._ok
-        counts = np.add.reduceat(ok.astype(np.int64), first) if len(first) else np.zeros(0, int)
-        out = {"rows": first, "n_ok": counts}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            for m in metrics:
-                v = np.where(ok, self._r.data[m].astype(np.float64), 0.0)
-                out[m] = (np.add.reduceat(v, first) if len(first) else np.zeros(0)) / counts
+        counts = np.add.reduceat(self._ok.astype(np.int64), first) if len(first) else np.zeros(0, int)
+        used = np.add.reduceat(self._usable.astype(np.int64), first) if len(first) else np.zeros(0, int)
+        out = {"rows": first, "n_ok": counts, "n_seeds": used}
+        for m in metrics:
+            out[m] = seed_means(self._r.data[m], self._usable, first)
         if num_blocks is not None:
             keep = self._r.data["num_blocks"][first] == num_blocks
             out = {k: v[keep] for k, v in out.items()}
@@ -242,7 +239,7 @@ class Benchmark:
                 raise ValueError(f"unknown metric {name!r}; one of {', '.join(S.RUN_METRICS)}")
         descending = "acc" in by if descending is None else descending
         means = self.arch_means((by, report), num_blocks)
-        valid = np.flatnonzero(~np.isnan(means[by]))
+        valid = np.flatnonzero(~np.isnan(means[by]) & (means["n_ok"] > 0))
         score = means[by][valid]
         order = valid[np.argsort(-score if descending else score, kind="stable")][:k]
         return [{"rank": i + 1, "arch": self._r.value("arch", means["rows"][j]),

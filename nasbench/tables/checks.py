@@ -11,12 +11,12 @@ ok|diverged|failed, arch_hash = first 16 hex of sha256(arch).
 """
 from __future__ import annotations
 
-import hashlib
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from nasbench.space.base import hash_string
 from nasbench.tables import schema as S
 
 
@@ -95,7 +95,7 @@ def _hash_problems(runs: pa.Table, curves: pa.Table) -> list[str]:
         problems += _rows(table, ~ok.to_numpy(zero_copy_only=False), name,
                           "an arch_hash that is not 16 lowercase hex digits")
     archs, hashes = runs.column("arch").to_pylist(), runs.column("arch_hash").to_pylist()
-    bad = np.array([hashlib.sha256(a.encode()).hexdigest()[:16] != h
+    bad = np.array([hash_string(a) != h
                     for a, h in zip(archs, hashes)], dtype=bool)
     return problems + _rows(runs, bad, S.RUNS_FILE, "arch_hash != sha256(arch)[:16]")
 

@@ -107,14 +107,15 @@ def training_lines(provenance: dict) -> list[str]:
     setup trained (builds record it since the GPU builder)."""
     rows = provenance.get("training") or []
     lines = ["## Trained on", "",
-             "CPU rows are bit-for-bit reproducible on CPU. GPU rows (bf16 autocast, cuDNN "
+             "CPU rows are bit-for-bit reproducible with the same torch build on a CPU of the same "
+             "kernel level (the CPU / kernels column). GPU rows (bf16 autocast, cuDNN "
              "kernels, CUDA graphs) are not bit-identical to CPU rows of the same cell and seed, "
              "nor across GPU models or torch versions: compare them statistically.", ""]
     if not rows:
         return lines + ["(not recorded: built before the training setup was recorded)", ""]
-    lines += ["| device | torch | precision | CUDA graphs | runs |", "|---|---|---|---|---|"]
-    lines += [f"| {r['device']} | {r['torch_version']} | {r['precision']} | {r['graphs']} | {r['runs']} |"
-              for r in rows]
+    lines += ["| device | CPU / kernels | torch | precision | CUDA graphs | runs |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['device']} | {r.get('cpu', 'unrecorded')} | {r['torch_version']} | {r['precision']} "
+              f"| {r['graphs']} | {r['runs']} |" for r in rows]
     return lines + [""]
 
 

@@ -118,15 +118,19 @@ def dedupe_sorted(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
 # ---------------------------------------------------------------------- write
 def write_table(out_dir: str | os.PathLike, runs: Any, curves: Any, protocol: dict,
                 provenance: dict, *, protocol_hash: str | None = None, check: bool = True,
-                datasheet: bool = True) -> Path:
-    """Write a schema-v1 table folder and return its path.
+                datasheet: bool = False) -> Path:
+    """Write a schema-v1 table folder (runs.parquet, curves.parquet) and return its path.
 
-    ``protocol_hash`` defaults to the rows' single protocol_hash (or, for an empty table,
-    :func:`schema.protocol_hash` of ``protocol``). With ``check`` the rows must pass
-    :func:`checks.table_problems` (a TableError names the first problem); ``datasheet``
-    also writes TABLE.md. ``provenance`` gains ``created`` and ``nasbench_version`` if absent.
+    Pure I/O: TABLE.md is its callers' job (:func:`nasbench.tables.datasheet.write_datasheet`;
+    ``datasheet=True`` is refused with that advice). ``protocol_hash`` defaults to the rows'
+    single protocol_hash (or, for an empty table, :func:`schema.protocol_hash` of
+    ``protocol``). With ``check`` the rows must pass :func:`checks.table_problems` (a
+    TableError names the first problem). ``provenance`` gains ``created`` and
+    ``nasbench_version`` if absent.
     """
-    from nasbench import __version__
+    if datasheet:
+        raise ValueError("write_table writes no TABLE.md; call nasbench.tables.write_datasheet(out) after it")
+    from nasbench.version import __version__
     from nasbench.tables.checks import table_problems
 
     runs_t = dedupe_sorted(conform(runs, S.RUNS_SCHEMA, S.RUNS_FILE), S.RUNS_KEY)
@@ -154,10 +158,6 @@ def write_table(out_dir: str | os.PathLike, runs: Any, curves: Any, protocol: di
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_parquet(curves_t, out / S.CURVES_FILE)
     atomic_write_parquet(runs_t, out / S.RUNS_FILE)
-    if datasheet:
-        from nasbench.tables.datasheet import write_datasheet
-
-        write_datasheet(out)
     return out
 
 
@@ -165,7 +165,7 @@ def write_table(out_dir: str | os.PathLike, runs: Any, curves: Any, protocol: di
 _DICTIONARY = ("space", "dataset", "protocol_hash", "device", "status", "error")
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     """Call ``write(fh)`` on a temp file beside ``path``, fsync it, then ``os.replace``: a crash
     leaves the old file or the new one, never half of one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -183,14 +183,14 @@ def _atomic_write(path: Path, write) -> None:
 
 def atomic_write_parquet(table: pa.Table, path: Path) -> None:
     """Write ``table`` as Parquet to ``path`` atomically."""
-    _atomic_write(path, lambda fh: pq.write_table(
+    atomic_write(path, lambda fh: pq.write_table(
         table, fh, compression="zstd", row_group_size=max(1, table.num_rows),
         use_dictionary=[c for c in _DICTIONARY if c in table.column_names]))
 
 
 def atomic_write_text(text: str, path: Path) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically (TABLE.md, builder shards)."""
-    _atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+    atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
 def _fsync_dir(folder: Path) -> None:

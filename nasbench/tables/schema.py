@@ -12,11 +12,12 @@ table" can be checked without re-deriving the builder's hash).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 
 import pyarrow as pa
+
+from nasbench.space.base import hash_string
 
 SCHEMA_VERSION = 1
 
@@ -96,7 +97,7 @@ class NotInTableError(KeyError):
 def protocol_hash(protocol: dict) -> str:
     """sha256 of the protocol's canonical JSON (sorted keys, compact), first 16 hex."""
     text = json.dumps(protocol, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hash_string(text)
 
 
 def encode_metadata(protocol: dict, provenance: dict, protocol_hash_: str) -> dict[bytes, bytes]:

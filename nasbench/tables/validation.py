@@ -16,6 +16,7 @@ import pyarrow as pa
 from nasbench.tables import schema as S
 from nasbench.tables.checks import table_problems
 from nasbench.tables.closure import DEFAULT_SEEDS, closure_problems
+from nasbench.tables.datasheet import write_datasheet
 from nasbench.tables.io import read_tables, write_table
 from nasbench.tables.schema import TableError
 
@@ -67,6 +68,8 @@ def merge_tables(out: str | os.PathLike, *paths: str | os.PathLike,
                                   for t in loaded]}
     if command is not None:
         provenance["command"] = command
-    return write_table(out, pa.concat_tables([t.runs for t in loaded]),
-                       pa.concat_tables([t.curves for t in loaded]), first.metadata.protocol,
-                       provenance, protocol_hash=first.metadata.protocol_hash)
+    out = write_table(out, pa.concat_tables([t.runs for t in loaded]),
+                      pa.concat_tables([t.curves for t in loaded]), first.metadata.protocol,
+                      provenance, protocol_hash=first.metadata.protocol_hash)
+    write_datasheet(out)
+    return out
