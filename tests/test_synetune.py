@@ -180,19 +180,19 @@ def test_arms_in_the_comparison_report(st, tmp_path):
 
 
 def test_cli_export(st, tmp_path):
-    r = CliRunner().invoke(main, ["export", "syne-tune", TABLE, str(tmp_path / "o"),
+    r = CliRunner().invoke(main, ["export", "syne-tune", "-t", TABLE, "-o", str(tmp_path / "o"),
                                   "--blocks", "1"])
     assert r.exit_code == 0, r.output
     assert "136 cells x 3 seed slots x 10 epochs, encoding blocks (closed table)" in r.output
     assert (tmp_path / "o" / "objectives_evaluations.npy").is_file()
-    r = CliRunner().invoke(main, ["export", "syne-tune", TABLE, str(tmp_path / "p"),
+    r = CliRunner().invoke(main, ["export", "syne-tune", "-t", TABLE, "-o", str(tmp_path / "p"),
                                   "--blocks", "7"])
     assert r.exit_code == 2 and r.output.strip().count("\n") == 0 and "no cells with [7]" in r.output
 
 
 def test_without_synetune_one_line(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "syne_tune", None)  # import syne_tune now fails
-    r = CliRunner().invoke(main, ["export", "syne-tune", TABLE, str(tmp_path / "o")])
+    r = CliRunner().invoke(main, ["export", "syne-tune", "-t", TABLE, "-o", str(tmp_path / "o")])
     assert r.exit_code != 0 and "pip install 'nasbench[synetune]'" in r.output
     assert r.output.strip().count("\n") == 0
     from nasbench.search import harness

@@ -151,33 +151,41 @@ class LocalRunner:
         executor = self.executor = self._start(ctx)
         try:
             while True:
+                broken = False
                 while len(pending) < 2 * len(self.devices):
                     task = retry.popleft() if retry else next(stream, None)
                     if task is None:
                         break
-                    pending[executor.submit(_pool_task, (task, *args))] = task
-                if not pending:
-                    return
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                broken = False
-                for future in done:
-                    task = pending.pop(future)
                     try:
-                        yield future.result()
-                    except BrokenProcessPool:
+                        pending[executor.submit(_pool_task, (task, *args))] = task
+                    except BrokenProcessPool:  # a worker died since the last wait
+                        retry.appendleft(task)
                         broken = True
-                        retry.append(task)
+                        break
+                if not pending and not broken:
+                    return
+                lost = []
+                if pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        task = pending.pop(future)
+                        try:
+                            yield future.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            lost.append(task)
                 if broken:  # every task still in flight died with the pool
-                    retry.extend(pending.values())
+                    lost += pending.values()
                     pending.clear()
                     self._stop(executor)
                     executor = self.executor = self._start(ctx)
-                    for task in list(retry):
+                    for task in lost:
                         deaths[task.key] = deaths.get(task.key, 0) + 1
                         if deaths[task.key] > self.config.max_retries:
-                            retry.remove(task)
                             yield failed_result(task, protocol, "worker process died "
                                                 f"{deaths[task.key]} times running this task")
+                        else:
+                            retry.append(task)
         finally:
             self._stop(executor)
 

@@ -1,4 +1,4 @@
-"""`nasbench export syne-tune TABLE OUT`: a table in another library's format.
+"""`nasbench export syne-tune -t TABLE -o OUT`: a table in another library's format.
 
 Heavy imports happen inside the commands so ``nasbench --help`` stays fast.
 """
@@ -6,35 +6,38 @@ from __future__ import annotations
 
 import click
 
-from nasbench.cli.common import Group, parse_int_range
+from nasbench.cli.common import Group, block_list, blocks_option, examples, out_option, table_option
 
 
-@click.group("export", cls=Group)
+@click.group("export", cls=Group, epilog=examples(
+    "nasbench export syne-tune -t tables/digits-pnas -o runs/st-digits"))
 def export() -> None:
     """Write a table in another library's format (syne-tune blackbox)."""
 
 
-@export.command("syne-tune")
-@click.argument("table", type=click.Path(exists=True, file_okay=False))
-@click.argument("out", type=click.Path(file_okay=False))
+@export.command("syne-tune", epilog=examples(
+    "nasbench export syne-tune -t tables/digits-pnas -o runs/st-digits",
+    "nasbench export syne-tune -t tables/digits-pnas -o runs/st-b1 -b 1 --encoding blocks"))
+@table_option()
+@out_option(folder=True, help="Blackbox folder to write.")
 @click.option("--encoding", type=click.Choice(["auto", "blocks", "cell"]), default="auto",
               show_default=True,
               help="Config space: per-block ops/inputs ('blocks'), one categorical over the "
                    "table's cells ('cell'); auto = blocks on a closed table, else cell.")
-@click.option("--blocks", default=None, help="Only these block counts, e.g. '1' or '1-3'.")
+@blocks_option("Only these block counts.")
 @click.option("--missing-seeds", type=click.Choice(["repeat", "nan"]), default="repeat",
               show_default=True,
               help="Seed slots a cell was not trained with: its recorded seeds repeated, or NaN.")
 @click.option("--task", default=None, help="Task name in the blackbox (default: the dataset).")
 def synetune(table, out, encoding, blocks, missing_seeds, task) -> None:
-    """Write TABLE as a syne-tune tabular blackbox in folder OUT (fidelity = epoch)."""
+    """Write the table as a syne-tune tabular blackbox in folder OUT (fidelity = epoch)."""
     from nasbench.integrations import synetune as st
 
     try:
         st.require_synetune()
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
-    blocks = parse_int_range(blocks, "--blocks") if blocks else None
+    blocks = block_list(blocks) or None
     path = st.export(table, out, encoding=encoding, blocks=blocks, missing_seeds=missing_seeds,
                      task=task)
     bb = st.load(path)

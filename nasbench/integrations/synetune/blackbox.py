@@ -82,7 +82,7 @@ def load(path, seed_policy=None, task: str | None = None) -> CanonicalBlackbox:
     path = Path(path)
     if not (path / "metadata.json").is_file():
         raise FileNotFoundError(f"no syne-tune blackbox at {path} (export one with "
-                                "`nasbench export syne-tune TABLE OUT`)")
+                                "`nasbench export syne-tune -t TABLE -o OUT`)")
     metadata = json.loads((path / "metadata.json").read_text())
     if "nasbench" not in metadata:
         raise ValueError(f"{path} is a syne-tune blackbox but not one exported by nasbench")
