@@ -140,25 +140,16 @@ def sampled(blocks: Iterable[int], n: int, seeds: Iterable[int], build_seed: int
 def params_window(protocol, max_params: int | None = None, min_params: int | None = None,
                   data_dir: str | None = None) -> Callable:
     """``accept(genotype)``: its network under ``protocol`` has ``min_params <= params <=
-    max_params`` (counted without allocating: closed form for families, meta tensors else)."""
-    import torch
-
+    max_params`` (counted without allocating: :func:`nasbench.model.network_params`)."""
     from nasbench.builder.train import data_for
-    from nasbench.model import build_network, count_params
-    from nasbench.model.families import family_params
-    from nasbench.space.families import NetSpec
+    from nasbench.model import network_params
 
     data = data_for(protocol, data_dir)
     config = protocol.macro_config(num_classes=data.num_classes, in_channels=data.input_shape[0])
     low, high = min_params or 0, max_params if max_params is not None else float("inf")
 
     def accept(genotype) -> bool:
-        if isinstance(genotype, NetSpec):
-            n = family_params(genotype, config.num_classes, config.in_channels)
-        else:
-            with torch.device("meta"):
-                n = count_params(build_network(genotype, config))
-        return low <= n <= high
+        return low <= network_params(genotype, config) <= high
 
     return accept
 

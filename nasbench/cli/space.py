@@ -27,9 +27,9 @@ def space() -> None:
 @space.command("list", epilog=examples("nasbench space list"))
 def list_cmd() -> None:
     """The registered design spaces, their sizes and one line each."""
-    from nasbench.space import SPACES
+    from nasbench.space import all_spaces
 
-    for name, obj in SPACES.items():
+    for name, obj in all_spaces().items():
         sizes = ",".join(map(str, obj.default_sizes))
         click.echo(f"{name:<10} blocks {sizes:<10} {obj.description}")
 

@@ -42,9 +42,11 @@ class ResidualBlock(nn.Module):
 class FamilyNetwork(nn.Module):
     """Stem, three stages of the family's blocks, global average pool, linear."""
 
-    def __init__(self, spec: NetSpec, num_classes: int = 10, in_channels: int = 3):
+    def __init__(self, spec: NetSpec, config):
+        """``config``: a MacroConfig, of which only ``num_classes`` and ``in_channels`` are read."""
         super().__init__()
         self.spec = spec
+        num_classes, in_channels = config.num_classes, config.in_channels
         self.stem = nn.Sequential(*_conv_bn(in_channels, STEM_WIDTH, 3), nn.ReLU())
         blocks: list[nn.Module] = []
         c_in = STEM_WIDTH
@@ -62,6 +64,11 @@ class FamilyNetwork(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.blocks(self.stem(x))
         return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+    @staticmethod
+    def closed_form_params(spec: NetSpec, config) -> int:
+        """:func:`family_params` under ``config`` (read by ``nasbench.model.network_params``)."""
+        return family_params(spec, config.num_classes, config.in_channels)
 
 
 def family_params(spec: NetSpec, num_classes: int = 10, in_channels: int = 3) -> int:

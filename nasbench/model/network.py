@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench.model.cell import CellModule
+from nasbench.space import parse_arch
 from nasbench.space.cell import Cell
 from nasbench.space.twocell import CellPair
 
@@ -77,8 +78,7 @@ class CellNetwork(nn.Module):
 
     def __init__(self, cell: Cell | CellPair | str, config: MacroConfig = MacroConfig()):
         super().__init__()
-        if not isinstance(cell, CellPair):
-            cell = Cell.parse(cell)
+        cell = parse_arch(cell)
         self.config = config
         if config.macro == "cifar":
             c_stem = int(config.F * config.stem_multiplier)
@@ -97,7 +97,7 @@ class CellNetwork(nn.Module):
         cells = []
         c_pp, c_p, prev_stride, pp_raw = c_stem, c_stem, 1, getattr(getattr(cell, "_space", None), "raw_first_input", True)
         for channels, stride in plan:
-            blocks, concat = self._cell_for(cell, stride)
+            blocks, concat = cell.cell_at(stride)
             module = CellModule(blocks, c_pp, c_p, channels, stride,
                                 reduce_prev_prev=prev_stride == 2, prev_prev_is_raw=pp_raw, concat=concat)
             cells.append(module)
@@ -110,21 +110,13 @@ class CellNetwork(nn.Module):
         """(channels, stride) per cell: 3 stages of N; PNAS opens stages 2 and 3 with a strided
         cell, two-cell spaces put a reduction cell between stages."""
         plan = []
-        pair = isinstance(cell, CellPair)
+        pair = cell.reduction_cells
         for stage in range(3):
             if pair and stage:
                 plan.append((config.F * 2**stage, 2))
             for i in range(config.N):
                 plan.append((config.F * 2**stage, 2 if stage and i == 0 and not pair else 1))
         return plan
-
-    @staticmethod
-    def _cell_for(cell, stride: int):
-        """(named blocks, concat) of the cell that runs at ``stride``."""
-        if isinstance(cell, CellPair):
-            kind = "reduce" if stride == 2 else "normal"
-            return cell.named_blocks(kind), cell.concat(kind)
-        return cell.named_blocks(), None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s0 = s1 = self.stem(x)

@@ -21,31 +21,16 @@ from scipy.optimize import nnls
 from nasbench.predictors import create_predictor
 from nasbench.predictors.base import Predictor, load_arrays, save_arrays
 from nasbench.predictors.data import aggregate_runs, read_runs
-from nasbench.predictors.encoding import NUM_OPS, as_cells
+from nasbench.predictors.encoding import as_cells, space_of_cells
 
 TARGETS = ("val_acc", "test_acc")
 
 
 def time_features(cells) -> np.ndarray:
-    """An intercept and the op counts of each cell (``[n, 1 + NUM_OPS]`` for PNAS; both cells'
-    ops for a two-cell space); for a network family the total depth and a per-stage
-    depth x width^2 cost (resolution quarters per stage)."""
-    from nasbench.space import CellPair
-    from nasbench.space.families import NetSpec
-
-    if cells and isinstance(cells[0], NetSpec):
-        return np.array([[1.0, sum(c.depths), sum(d * w * w / 4**s for s, (d, w) in
-                                                  enumerate(zip(c.depths, c.widths)))] for c in cells])
-    pair = bool(cells) and isinstance(cells[0], CellPair)
-    num_ops = len(cells[0]._space.ops) if pair else NUM_OPS
-    out = np.zeros((len(cells), 1 + num_ops))
-    out[:, 0] = 1.0
-    for i, cell in enumerate(cells):
-        blocks = cell.canonical().normal + cell.canonical().reduce if pair else cell.canonical_blocks
-        for block in blocks:
-            for op, _ in block:
-                out[i, 1 + op] += 1.0
-    return out
+    """What the cells' space gives as cost features (``Space.cost_features``): an intercept
+    and the op counts of each cell (``[n, 1 + NUM_OPS]`` for PNAS; both cells' ops for a
+    two-cell space); for a network family the total depth and a per-stage depth x width^2 cost."""
+    return space_of_cells(cells).cost_features(cells)
 
 
 class TableSurrogate:

@@ -6,7 +6,9 @@ j >= 2 = block j-1; in ``distinct`` spaces such as DARTS in2 != in1), so every s
 valid. In two-cell spaces (NASNet, Amoeba, ENAS, DARTS) it emits the normal cell's blocks, then
 the reduction cell's, as NASNet's controller does; ops come from the space's vocabulary. In a
 network family (ResNet, ...) it emits, per stage, one choice per field (depth, width, ...).
-With a B range the first decision is
+The space says which (``Space.decisions``) and turns a decoded sample into its genotype
+(``Space.from_decisions``), so a new genotype kind drives it by choosing one of these
+layouts. With a B range the first decision is
 the number of blocks (``blocks=None``: the whole space -- the table's block counts when
 restricted, else 1..5). Each step feeds the embedding of the previous decision into one
 LSTM cell; separate linear heads score inputs, ops and block counts. Parameters start
@@ -27,23 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from nasbench.search.base import SearchContext, parse_blocks, register, resolve_blocks
-from nasbench.space.ops import NUM_OPS
-
-
-
-def _space_shape(space) -> dict:
-    """Controller keyword arguments describing ``space``'s decisions."""
-    from nasbench.space.families import STAGES, FamilySpace
-    from nasbench.space.subset import SubsetSpace
-    from nasbench.space.twocell import TwoCellSpace
-
-    if isinstance(space, SubsetSpace):
-        return {"num_ops": len(space.ops)}
-    if isinstance(space, FamilySpace):
-        return {"fields": tuple((f, len(space.values[f])) for f in space.fields), "stages": STAGES}
-    if isinstance(space, TwoCellSpace):
-        return {"num_ops": len(space.ops), "cells": 2, "distinct": space.distinct}
-    return {}
+from nasbench.space import get_space
+from nasbench.space.base import Decisions
 
 
 def _controller_class():
@@ -54,9 +41,10 @@ def _controller_class():
         """LSTM policy over (number of blocks,) then (in1, in2, op1, op2) per block and cell,
         or per-stage field choices for a network family."""
 
-        def __init__(self, blocks: tuple[int, ...], hidden: int = 64, num_ops: int = NUM_OPS,
-                     cells: int = 1, distinct: bool = False, fields: tuple = (), stages: int = 0):
+        def __init__(self, blocks: tuple[int, ...], hidden: int, layout: Decisions):
             super().__init__()
+            num_ops, cells, distinct = layout.num_ops, layout.cells, layout.distinct
+            fields, stages = layout.fields, layout.stages
             self.blocks, self.num_ops, self.cells, self.distinct = blocks, num_ops, cells, distinct
             self.fields, self.stages = fields, stages
             self.bmax = max(blocks)
@@ -158,10 +146,12 @@ def _controller_class():
 
 def make_controller(blocks, hidden: int = 64, seed: int = 0, space=None):
     """A controller for ``space`` (default PNAS) with parameters uniform in [-0.1, 0.1] drawn
-    from ``seed``."""
+    from ``seed``; its decision layout is what the space gives (``Space.decisions``)."""
     import torch
 
-    ctrl = _controller_class()(parse_blocks(blocks), hidden, **(_space_shape(space) if space else {}))
+    space = space or get_space("pnas")
+    blocks = parse_blocks(blocks)
+    ctrl = _controller_class()(blocks, hidden, space.decisions(blocks))
     ctrl.space = space
     gen = torch.Generator().manual_seed(int(seed))
     with torch.no_grad():
@@ -176,19 +166,7 @@ def sample_cells(ctrl, n: int, gen):
 
     with torch.no_grad():
         actions, _, _ = ctrl(n, gen=gen)
-    return actions, [_genotype(ctrl.space, d) for d in ctrl.decode(actions)]
-
-
-def _genotype(space, decoded):
-    from nasbench.space import Cell, CellPair
-
-    if space is None or space.name == "pnas":
-        return Cell(decoded)
-    if hasattr(space, "from_local"):  # an op-subset PNAS space: local op codes
-        return space.from_local(decoded)
-    if getattr(space, "fields", None):
-        return space._spec({f: tuple(space.values[f][i] for i in idx) for f, idx in zip(space.fields, decoded)})
-    return CellPair(space, decoded[0], decoded[1])
+    return actions, [ctrl.space.from_decisions(d) for d in ctrl.decode(actions)]
 
 
 def draw_batch(ctx: SearchContext, ctrl, gen, batch_size: int, restricted: bool, max_redraws: int):

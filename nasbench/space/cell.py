@@ -36,6 +36,8 @@ class Cell:
 
     __slots__ = ("blocks", "__dict__")
     space = "pnas"
+    #: the cell network strides this same cell between stages (no separate reduction cell)
+    reduction_cells = False
 
     def __init__(self, blocks: Sequence[Block]):
         blocks = tuple((tuple(a), tuple(b)) for a, b in blocks)
@@ -159,6 +161,10 @@ class Cell:
 
     def __lt__(self, other: "Cell") -> bool:
         return (self.num_blocks, self.canonical_blocks) < (other.num_blocks, other.canonical_blocks)
+
+    def cell_at(self, stride: int):
+        """(named blocks, concat) of the cell at ``stride``: this one, all blocks concatenated."""
+        return self.named_blocks(), None
 
     def named_blocks(self) -> list[tuple[tuple[str, int], tuple[str, int]]]:
         """Blocks with op names instead of codes (what the network builder reads)."""

@@ -22,9 +22,11 @@ from functools import cached_property
 
 import numpy as np
 
-from nasbench.space.base import Space, hash_string, strip_prefix
+from nasbench.space.base import Decisions, Space, hash_string, strip_prefix
+from nasbench.space.encoding import TOKENS_PER_BLOCK
 
 STAGES = 3
+FAMILY_SLOTS = 16  # token ids per field (value lists are shorter)
 STEM_WIDTH = 16
 _RESNET = {"d": (1, 2, 3, 4, 6, 8, 12, 16, 24), "w": (16, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256)}
 _FIELD_NAMES = {"d": "depths", "w": "widths", "b": "bottleneck ratios", "g": "groups"}
@@ -82,6 +84,7 @@ class FamilySpace(Space):
 
     sizes = (STAGES,)
     default_sizes = (STAGES,)
+    network = "nasbench.model.families:FamilyNetwork"
 
     def __init__(self, name: str, values: dict[str, tuple[int, ...]], description: str):
         self.name, self.values, self.description = name, values, description
@@ -147,6 +150,37 @@ class FamilySpace(Space):
                         changed[f] = current[f][:stage] + (values[j],) + current[f][stage + 1:]
                         out.add(self._spec(changed))
         return sorted(out)
+
+    # ------------------------------------------------------------------ what the layers above read
+    def tokens(self, genotype: NetSpec) -> np.ndarray:
+        """One 4-token row per stage: the value index of its depth, width, bottleneck, groups."""
+        fields = (genotype.depths, genotype.widths, genotype.bottlenecks, genotype.groups)
+        rows = [tuple(1 + f * FAMILY_SLOTS + (self.values[n].index(fields[f][s]) if n in self.values else 0)
+                      for f, n in enumerate(("d", "w", "b", "g"))) for s in range(genotype.num_blocks)]
+        return np.asarray(rows, dtype=np.int64)
+
+    def vocab_size(self) -> int:
+        return 1 + TOKENS_PER_BLOCK * FAMILY_SLOTS
+
+    def features(self, genotypes, max_blocks: int) -> np.ndarray:
+        """Per stage the four values and their log2, then the total depth."""
+        rows = []
+        for s in genotypes:
+            values = np.array([s.depths, s.widths, s.bottlenecks, s.groups], dtype=np.float32).T.ravel()
+            rows.append(np.concatenate([values, np.log2(values), [sum(s.depths)]]))
+        return np.asarray(rows, dtype=np.float32)
+
+    def cost_features(self, genotypes) -> np.ndarray:
+        """An intercept, the total depth and a per-stage depth x width^2 cost (resolution
+        quarters per stage)."""
+        return np.array([[1.0, sum(c.depths), sum(d * w * w / 4**s for s, (d, w) in
+                                                  enumerate(zip(c.depths, c.widths)))] for c in genotypes])
+
+    def decisions(self, blocks) -> Decisions:
+        return Decisions(fields=tuple((f, len(self.values[f])) for f in self.fields), stages=STAGES)
+
+    def from_decisions(self, decoded) -> NetSpec:
+        return self._spec({f: tuple(self.values[f][i] for i in idx) for f, idx in zip(self.fields, decoded)})
 
 
 SPACES = (

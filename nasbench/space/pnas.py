@@ -20,8 +20,9 @@ from typing import Iterator
 import numpy as np
 
 from nasbench.space import blocks as dag
-from nasbench.space.base import Space
+from nasbench.space.base import Decisions, Space
 from nasbench.space.cell import Cell
+from nasbench.space.encoding import OneCellKind
 from nasbench.space.mutation import mutate_blocks, neighbour_blocks
 from nasbench.space.ops import NUM_OPS, OPS
 NAME = "pnas"
@@ -80,7 +81,7 @@ def random_cell(b: int, rng: np.random.Generator) -> Cell:
     return sample(b, 1, rng)[0]
 
 
-class PNASSpace(Space):
+class PNASSpace(OneCellKind, Space):
     """The PNAS cell space as a :class:`~nasbench.space.base.Space` (one cell, all blocks
     concatenated; unprefixed arch strings)."""
 
@@ -126,6 +127,12 @@ class PNASSpace(Space):
             return Cell(mutate_blocks(cell.canonical_blocks, rng, NUM_OPS))
         except ValueError:
             raise ValueError(f"no mutation of {cell.canonical_string} changes it") from None
+
+    def decisions(self, blocks):
+        return Decisions()
+
+    def from_decisions(self, decoded) -> Cell:
+        return Cell(decoded)
 
 
 SPACE = PNASSpace()

@@ -27,8 +27,9 @@ import numpy as np
 
 from nasbench.space import blocks as dag
 from nasbench.space import mutation
-from nasbench.space.base import Space, strip_prefix
+from nasbench.space.base import Decisions, Space, strip_prefix
 from nasbench.space.cell import MAX_BLOCKS, Block, Cell, format_blocks
+from nasbench.space.encoding import OneCellKind
 from nasbench.space.ops import OP_RANK, OPS, OPS_SORTED, resolve_op
 
 
@@ -75,7 +76,7 @@ class SubsetCell(Cell):
         return f"SubsetCell({self.canonical_string!r})"
 
 
-class SubsetSpace(Space):
+class SubsetSpace(OneCellKind, Space):
     """The PNAS space restricted to ``ops`` (any 1..8 of the PNAS ops; order is irrelevant)."""
 
     sizes = tuple(range(1, MAX_BLOCKS + 1))
@@ -158,6 +159,13 @@ class SubsetSpace(Space):
             return self.from_local(mutation.mutate_blocks(self.to_local(cell), rng, len(self.codes)))
         except ValueError:
             raise ValueError(f"no mutation of {cell.canonical_string} changes it") from None
+
+    def decisions(self, blocks):
+        return Decisions(num_ops=len(self.ops))
+
+    def from_decisions(self, decoded) -> SubsetCell:
+        """Controller ops index this space's ops (local codes)."""
+        return self.from_local(decoded)
 
 
 #: The 3- and 4-op spaces (docs/closed-replay.md says why these ops); others are one line each.

@@ -22,7 +22,8 @@ import numpy as np
 
 from nasbench.space import blocks as dag
 from nasbench.space import mutation
-from nasbench.space.base import Space, hash_string, strip_prefix
+from nasbench.space import encoding
+from nasbench.space.base import Decisions, Space, hash_string, strip_prefix
 from nasbench.space.cell import MAX_BLOCKS, Block, _sorted_block, canonical_blocks, reorder, topological_orders
 
 KINDS = ("normal", "reduce")
@@ -37,6 +38,9 @@ def loose_ends(blocks: Sequence[Block]) -> tuple[int, ...]:
 
 class CellPair:
     """A genotype of a two-cell space: normal and reduction blocks (+ optional explicit concats)."""
+
+    #: the cell network puts a reduction cell between stages (NASNet layout)
+    reduction_cells = True
 
     def __init__(self, space: "TwoCellSpace", normal: Sequence[Block], reduce: Sequence[Block],
                  normal_concat: Sequence[int] | None = None, reduce_concat: Sequence[int] | None = None):
@@ -76,6 +80,11 @@ class CellPair:
         """Blocks with op names instead of codes (what the network builder reads)."""
         names = self._space.ops_sorted
         return [((names[a], i), (names[b], j)) for (a, i), (b, j) in self.blocks(kind)]
+
+    def cell_at(self, stride: int):
+        """(named blocks, concat) of the cell that runs at ``stride`` (2: the reduction cell)."""
+        kind = "reduce" if stride == 2 else "normal"
+        return self.named_blocks(kind), self.concat(kind)
 
     @cached_property
     def _canonical_parts(self):
@@ -127,6 +136,8 @@ def _canonical_cell(blocks, concat):
 
 class TwoCellSpace(Space):
     """A NAS cell space with a normal and a reduction cell (one instance per space module)."""
+
+    network = "nasbench.model.network:CellNetwork"
 
     def __init__(self, name: str, ops: Sequence[str], nodes: int, output: str, description: str,
                  distinct: bool = False, aliases: dict[str, str] | None = None, raw_first_input: bool = True):
@@ -271,3 +282,28 @@ class TwoCellSpace(Space):
                 return child
         raise ValueError(f"no mutation changes {pair.canonical_string}")
 
+
+    # ------------------------------------------------------------------ what the layers above read
+    def tokens(self, genotype: CellPair) -> np.ndarray:
+        """The normal cell's block rows, then the reduction cell's (op ids of this space's ops)."""
+        c = genotype.canonical()
+        return np.asarray(encoding.block_rows(c.normal) + encoding.block_rows(c.reduce), dtype=np.int64)
+
+    def vocab_size(self) -> int:
+        return 1 + encoding.INPUT_TOKENS + len(self.ops)
+
+    def features(self, genotypes, max_blocks: int) -> np.ndarray:
+        """Both cells' features side by side."""
+        pairs = [g.canonical() for g in genotypes]
+        return np.hstack([encoding.cell_features([p.blocks(kind) for p in pairs], len(self.ops), max_blocks)
+                          for kind in KINDS])
+
+    def cost_features(self, genotypes) -> np.ndarray:
+        """An intercept and each op's count over both cells."""
+        return encoding.op_counts([g.canonical().normal + g.canonical().reduce for g in genotypes], len(self.ops))
+
+    def decisions(self, blocks) -> Decisions:
+        return Decisions(num_ops=len(self.ops), cells=2, distinct=self.distinct)
+
+    def from_decisions(self, decoded) -> CellPair:
+        return CellPair(self, decoded[0], decoded[1])
