@@ -30,7 +30,7 @@ from nasbench.builder.runners import RunnerConfig, make_runner
 from nasbench.builder.shards import ShardStore
 from nasbench.builder.train import TrainResult
 
-DONE_STATUSES = ("ok", "diverged")
+DONE_STATUSES = ("ok", "collapsed", "diverged")
 SCHEDULE_WINDOW = 256  # tasks reordered at a time: bounded, so huge lazy plans still stream
 
 

@@ -2,21 +2,21 @@
 
 Figures: protocol, rebuild command, counts per num_blocks and seed, status counts,
 val/test accuracy summary per num_blocks over ok runs, the best cells by mean val
-accuracy with their mean test accuracy, and seed-to-seed rank correlation: for every pair
-of seeds, Spearman's rho of ``val_acc`` (and ``val_loss``) over the archs with an ok run
-for both seeds (at least 3), averaged over the pairs.
+accuracy with their mean test accuracy, seed-to-seed rank correlation (for every pair of
+seeds, Spearman's rho of ``val_acc`` and ``val_loss`` over the archs with a finished run for
+both seeds, at least 3, averaged over the pairs) and the signal figures of
+:mod:`nasbench.tables.signal` (top-quartile seed agreement, collapsed runs).
 """
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from nasbench.tables import schema as S
+from nasbench.tables.signal import describe, seed_correlation, signal_figures
 
 
 def _bench(table):
@@ -33,23 +33,19 @@ def _stats(values: np.ndarray) -> dict:
             "min": float(np.min(values)), "max": float(np.max(values))}
 
 
-def seed_correlation(runs, metric: str) -> dict:
-    """Mean pairwise Spearman rho of ``metric`` between seeds over shared ok archs."""
-    from scipy.stats import spearmanr
+def _signal(bench) -> dict:
+    """Seed-to-seed Spearman (all, top quartile) and collapsed runs: see nasbench.tables.signal."""
+    import pyarrow.compute as pc
 
-    ok = runs[runs["status"] == "ok"]
-    wide = ok.pivot(index="arch_hash", columns="seed", values=metric)
-    rhos = []
-    for a, b in itertools.combinations(wide.columns, 2):
-        pair = wide[[a, b]].dropna()
-        if len(pair) >= 3:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                rho = spearmanr(pair[a], pair[b]).statistic
-            if np.isfinite(rho):
-                rhos.append(float(rho))
-    multi = int((wide.notna().sum(axis=1) >= 2).sum()) if len(wide.columns) else 0
-    return {"rho": float(np.mean(rhos)) if rhos else None, "pairs": len(rhos), "archs": multi}
+    from nasbench.data import get_spec
+
+    try:
+        classes = get_spec(bench.protocol.get("dataset", "")).num_classes
+    except ValueError:
+        classes = 10
+    curves = bench.arrow_curves
+    first = curves.filter(pc.equal(curves.column("epoch"), 1)).select(["arch_hash", "seed", "epoch", "train_loss"])
+    return signal_figures(bench.runs, first.to_pandas(), classes)
 
 
 def table_summary(table, command: str | None = None, top: int = 10) -> dict:
@@ -81,6 +77,7 @@ def table_summary(table, command: str | None = None, top: int = 10) -> dict:
         "accuracy": accuracy,
         "best": bench.best(top, by="val_acc", report="test_acc"),
         "seed_correlation": {m: seed_correlation(runs, m) for m in ("val_acc", "val_loss")},
+        "signal": _signal(bench),
     }
 
 
@@ -121,6 +118,10 @@ def render(summary: dict, see_also: tuple[tuple[str, str], ...] = ()) -> str:
     for m, c in summary["seed_correlation"].items():
         lines.append(f"- {m}: rho {_num(c['rho'])} ({c['pairs']} seed pair(s), "
                      f"{c['archs']} archs with >= 2 seeds)")
+    if "signal" in summary:
+        lines += ["", "## Signal", "", "Where searches compete: seed agreement among the top quartile "
+                  "of archs by seed-mean val_acc, and runs that collapsed (rule in "
+                  "nasbench/tables/signal.py).", ""] + [f"- {line}" for line in describe(summary["signal"])]
     if see_also:
         lines += ["", "## See also", ""] + [f"- [{title}]({link})" for title, link in see_also]
     return "\n".join(lines) + "\n"
