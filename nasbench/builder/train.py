@@ -238,12 +238,12 @@ def train(cell, protocol: Protocol, seed: int, device: str = "cpu",
             break
 
     last = curves[-1]
-    if status == "ok":
-        reason = collapse_reason(curves[0]["train_loss"], last["val_acc"], data.num_classes)
-        if reason:
-            status, error = "collapsed", reason
     best = max((r for r in curves if math.isfinite(r["val_acc"])), key=lambda r: (r["val_acc"], -r["epoch"]),
                default=last)
+    if status == "ok":
+        reason = collapse_reason(curves[0]["train_loss"], last["val_acc"], best["val_acc"], data.num_classes)
+        if reason:
+            status, error = "collapsed", reason
     run = {
         "arch": cell.canonical_string, "arch_hash": cell.arch_hash, "space": cell.space,
         "num_blocks": cell.num_blocks, "dataset": protocol.dataset,
