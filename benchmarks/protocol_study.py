@@ -82,11 +82,16 @@ def build_candidate(name: str, out: Path, cells: dict[int, list], seeds: dict[in
 
 
 def row(name: str, folder: Path, reference: pd.DataFrame | None) -> dict:
-    """The study's figures for one built candidate."""
-    protocol = CANDIDATES[name]
+    """The study's figures for one built candidate, or for any table (``name`` not a
+    candidate: its own protocol; cost = mean wall train+eval seconds, as no cpu.json exists)."""
+    from nasbench.builder.protocol import Protocol
+    from nasbench.tables.io import read_metadata
+
     runs = pd.read_parquet(folder / "runs.parquet")
     curves = pd.read_parquet(folder / "curves.parquet")
-    cpu = json.loads((folder / "cpu.json").read_text()) if (folder / "cpu.json").exists() else {}
+    protocol = CANDIDATES.get(name) or Protocol.from_dict(read_metadata(folder).protocol)
+    cpu = json.loads((folder / "cpu.json").read_text()) if (folder / "cpu.json").exists() else {
+        str(b): ((part.train_seconds + part.eval_seconds).sum(), len(part)) for b, part in runs.groupby("num_blocks")}
     done = runs[runs["status"].isin(FINISHED)]
     per = done.groupby("arch_hash").agg(val=("val_acc", "mean"), test=("test_acc", "mean"),
                                         sd=("val_acc", "std"), n=("seed", "count"))
@@ -130,6 +135,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default=";".join(CANDIDATES), help="Semicolon-separated candidates, in order.")
     parser.add_argument("--report-only", action="store_true", help="Print the table from what is built.")
+    parser.add_argument("--tables", default="", help="Semicolon-separated table folders to add as rows "
+                        "(e.g. tables/digits-pnas; cost from their wall-time fields).")
     args = parser.parse_args()
     names = [n for n in args.only.split(";") if n]
     unknown = [n for n in names if n not in CANDIDATES]
@@ -148,6 +155,8 @@ def main() -> None:
         if (folder / "runs.parquet").exists() and "(2x)" not in name:
             ref = out / f"{name} (2x)".replace(" ", "_") / "runs.parquet"
             rows.append(row(name, folder, pd.read_parquet(ref) if ref.exists() else None))
+    for path in filter(None, args.tables.split(";")):
+        rows.append(row(f"table {Path(path).name} (wall s)", Path(path), None))
     if not rows:
         return
     frame = pd.DataFrame(rows)
