@@ -19,6 +19,7 @@ from nasbench.builder.protocol import HASH_NEUTRAL, PRESETS, Protocol
 from nasbench.builder.runners import RunnerConfig
 from nasbench.builder.train import train
 from nasbench.cli import main
+from nasbench.tables.benchmark import Benchmark
 from nasbench.tables.datasheet import table_summary
 from nasbench.tables.io import read_metadata
 from nasbench.tables.signal import collapse_reason, seed_correlation, signal_figures, top_quartile
@@ -73,6 +74,11 @@ def test_evaluation_schedule_leaves_nan_and_builds_a_valid_table(tmp_path):
     assert validate(tmp_path / "out") == []
     stored = pd.read_parquet(tmp_path / "out" / "curves.parquet")
     assert stored.val_acc.isna().sum() == 2 * 2 * 2 and stored.test_acc.isna().sum() == 2 * 2 * 3
+    bench = Benchmark.open(tmp_path / "out")  # readers pass the NaN of a skipped epoch through
+    arch = b1_archs(2)[0]
+    assert math.isnan(bench.query(arch, seed=0, epoch=3)["val_acc"])
+    assert bench.query(arch, epoch=2)["val_acc"] == pytest.approx(stored[(stored.epoch == 2) & (
+        stored.arch_hash == bench.query(arch)["arch_hash"])].val_acc.mean())
 
 
 def test_resolution_pools_the_images_and_the_network_follows():
