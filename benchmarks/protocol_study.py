@@ -6,7 +6,8 @@ builder into ``<out>/<name>/`` (resumable: rerun the same command to finish) and
 Markdown row per candidate: CPU-seconds per model by block count, seed-to-seed Spearman of
 val accuracy over all cells and in the top quartile (nasbench.tables.signal), val-test
 Spearman in the top quartile, seed SD against the binomial SD of the val set at the top,
-rank agreement with the candidate's 2x-longer reference (when built), collapse rate, and the
+rank agreement with the candidate's 2x-longer reference (when built) and of its own half-way
+val with its final val, collapse rate, and the
 best and median seed-mean val accuracy. The table is the one in docs/protocol-tradeoffs.md.
 
 CPU-seconds are process CPU time of the build's worker processes (``RUSAGE_CHILDREN`` around
@@ -118,11 +119,22 @@ def row(name: str, folder: Path, reference: pd.DataFrame | None) -> dict:
         "seed SD top": float(at_top["sd"].mean()),
         "binomial SD top": binomial,
         "rho vs 2x": agreement,
+        "rho half vs final": _half_vs_final(curves, per.index, protocol.epochs),
         "collapsed": float(collapsed.mean()),
         "best val": float(per["val"].max()),
         "median val": float(per["val"].median()),
     })
     return figures
+
+
+def _half_vs_final(curves: pd.DataFrame, archs, epochs: int) -> float:
+    """Spearman of seed-mean val_acc at epoch epochs/2 against the final epoch (is the ranking
+    still moving?); NaN when val was not evaluated half-way."""
+    mid = curves[curves["arch_hash"].isin(archs)].pivot_table(index="arch_hash", columns="epoch", values="val_acc")
+    if epochs // 2 not in mid.columns or epochs not in mid.columns:
+        return float("nan")
+    pair = mid[[epochs // 2, epochs]].dropna()
+    return spearman(pair[epochs // 2], pair[epochs]) if len(pair) >= 3 else float("nan")
 
 
 def main() -> None:
@@ -156,7 +168,8 @@ def main() -> None:
             ref = out / f"{name} (2x)".replace(" ", "_") / "runs.parquet"
             rows.append(row(name, folder, pd.read_parquet(ref) if ref.exists() else None))
     for path in filter(None, args.tables.split(";")):
-        rows.append(row(f"table {Path(path).name} (wall s)", Path(path), None))
+        cost = "CPU s" if (Path(path) / "cpu.json").exists() else "wall s"
+        rows.append(row(f"table {Path(path).name} ({cost})", Path(path), None))
     if not rows:
         return
     frame = pd.DataFrame(rows)
