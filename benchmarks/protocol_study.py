@@ -82,14 +82,17 @@ def build_candidate(name: str, out: Path, cells: dict[int, list], seeds: dict[in
     return folder
 
 
-def row(name: str, folder: Path, reference: pd.DataFrame | None) -> dict:
+def row(name: str, folder: Path, reference: pd.DataFrame | None, archs=None) -> dict:
     """The study's figures for one built candidate, or for any table (``name`` not a
-    candidate: its own protocol; cost = mean wall train+eval seconds, as no cpu.json exists)."""
+    candidate: its own protocol; cost = mean wall train+eval seconds, as no cpu.json exists),
+    restricted to ``archs`` (arch hashes) when given."""
     from nasbench.builder.protocol import Protocol
     from nasbench.tables.io import read_metadata
 
     runs = pd.read_parquet(folder / "runs.parquet")
     curves = pd.read_parquet(folder / "curves.parquet")
+    if archs is not None:
+        runs, curves = runs[runs["arch_hash"].isin(archs)], curves[curves["arch_hash"].isin(archs)]
     protocol = CANDIDATES.get(name) or Protocol.from_dict(read_metadata(folder).protocol)
     cpu = json.loads((folder / "cpu.json").read_text()) if (folder / "cpu.json").exists() else {
         str(b): ((part.train_seconds + part.eval_seconds).sum(), len(part)) for b, part in runs.groupby("num_blocks")}
@@ -149,6 +152,8 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true", help="Print the table from what is built.")
     parser.add_argument("--tables", default="", help="Semicolon-separated table folders to add as rows "
                         "(e.g. tables/digits-pnas; cost from their wall-time fields).")
+    parser.add_argument("--same-cells", action="store_true", help="Also each --tables row restricted "
+                        "to the study's cells.")
     args = parser.parse_args()
     names = [n for n in args.only.split(";") if n]
     unknown = [n for n in names if n not in CANDIDATES]
@@ -170,6 +175,9 @@ def main() -> None:
     for path in filter(None, args.tables.split(";")):
         cost = "CPU s" if (Path(path) / "cpu.json").exists() else "wall s"
         rows.append(row(f"table {Path(path).name} ({cost})", Path(path), None))
+        if args.same_cells:  # the same cells as the candidates, where the table has them
+            study = {c.arch_hash for chosen in cells.values() for c in chosen}
+            rows.append(row(f"table {Path(path).name}, study cells ({cost})", Path(path), None, study))
     if not rows:
         return
     frame = pd.DataFrame(rows)
