@@ -118,6 +118,8 @@ def row(name: str, folder: Path, reference: pd.DataFrame | None, archs=None) -> 
     figures.update({
         "seed rho": seed_correlation(runs, "val_acc")["rho"],
         "seed rho top25%": seed_correlation(runs, "val_acc", top)["rho"],
+        **{f"top25% B{b}": seed_correlation(part, "val_acc", top_quartile(part))["rho"]
+           for b, part in ((b, runs[runs["num_blocks"] == b]) for b in (1, 3))},
         "val-test rho top25%": spearman(at_top["val"], at_top["test"]) if len(at_top) >= 3 else float("nan"),
         "seed SD top": float(at_top["sd"].mean()),
         "binomial SD top": binomial,
