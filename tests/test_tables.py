@@ -169,7 +169,7 @@ def _broken(tmp_path, rows, edit_runs=None, edit_curves=None, **kw):
     (lambda r: [dict(r[4], epochs=0)] + r[5:], None, "epochs outside"),
     (lambda r: [dict(r[4], params=0)] + r[5:], None, "status ok/diverged but params <= 0"),
     (lambda r: [dict(r[4], params=-1, status="failed")] + r[5:], None, "params outside [0"),
-    (lambda r: [dict(r[4], status="meh")] + r[5:], None, "a status not in ok|diverged|failed"),
+    (lambda r: [dict(r[4], status="meh")] + r[5:], None, "a status not in ok|collapsed|diverged|failed"),
     (lambda r: [dict(r[4], arch_hash="0" * 16)] + r[5:], None, "arch_hash != sha256(arch)"),
     (lambda r: [dict(r[4], protocol_hash="f" * 16)] + r[5:], None, "mixes 2 protocol_hash"),
     (lambda r: [dict(x, protocol_hash="f" * 16) for x in r], None, "differs from the metadata"),
@@ -269,7 +269,7 @@ def test_summary_figures(good):
     runs = pd.read_parquet(good / "runs.parquet")
     ok = runs[runs.status == "ok"]
     assert s["archs"] == runs.arch_hash.nunique() and s["runs"] == len(runs)
-    assert s["status"] == {"ok": int((runs.status == "ok").sum()), "diverged": 1, "failed": 1}
+    assert s["status"] == {"ok": int((runs.status == "ok").sum()), "collapsed": 0, "diverged": 1, "failed": 1}
     for b, c in s["counts"].items():
         assert c["runs_per_seed"] == runs[runs.num_blocks == b].groupby("seed").size().to_dict()
         acc = ok[ok.num_blocks == b].val_acc

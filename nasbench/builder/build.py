@@ -33,7 +33,7 @@ from nasbench.builder.shards import ShardStore
 from nasbench.stop import exit_status, stop_on_signals
 from nasbench.builder.train import TrainResult
 
-DONE_STATUSES = ("ok", "diverged")
+DONE_STATUSES = ("ok", "collapsed", "diverged")
 SCHEDULE_WINDOW = 256  # tasks reordered at a time: bounded, so huge lazy plans still stream
 
 

@@ -7,7 +7,10 @@ DataLoader), so the job costs what the network costs. It runs channels_last ever
 CPU that is oneDNN's fast path for the depthwise convs of separable ops). On CPU it uses one
 thread (a pool of processes fills the cores) and is bit-for-bit deterministic for a fixed
 (cell, protocol, seed); on CUDA it runs under bf16 autocast when the protocol asks for bf16.
-A NaN/inf loss ends the run early with status ``diverged``; it does not raise.
+A NaN/inf loss ends the run early with status ``diverged``; it does not raise. A finished run
+that exploded in epoch 1 or ended near chance gets status ``collapsed`` (rule in
+:mod:`nasbench.tables.signal`). Val and test are evaluated on the protocol's schedule;
+skipped epochs are NaN in the curves.
 
 ``compile=True`` runs the training forward/backward through ``torch.compile`` (evaluation
 stays eager: its batch shapes vary). It is off by default: every distinct cell compiles
@@ -29,6 +32,7 @@ from nasbench.builder.protocol import Protocol
 from nasbench.model import build_network, complexity
 from nasbench.space import parse_arch
 from nasbench.tables.schema import ACC_COLUMNS, LOSS_COLUMNS
+from nasbench.tables.signal import collapse_reason
 
 
 #: Batch size of evaluation and BN recalibration: fixed, so results never depend on the device.
@@ -50,13 +54,13 @@ def load_data(protocol_key: tuple, data_dir: str | None, device: str):
     """The protocol's dataset splits on ``device``, cached per process."""
     from nasbench.data import get_dataset
 
-    dataset, val_size, split_seed, train_size = protocol_key
+    dataset, val_size, split_seed, train_size, resolution = protocol_key
     data = get_dataset(dataset, data_dir, val_size=val_size, split_seed=split_seed, train_size=train_size)
-    return data.to(device)
+    return data.pooled(resolution).to(device)
 
 
 def data_for(protocol: Protocol, data_dir: str | None = None, device: str = "cpu"):
-    key = (protocol.dataset, protocol.val_size, protocol.split_seed, protocol.train_size)
+    key = (protocol.dataset, protocol.val_size, protocol.split_seed, protocol.train_size, protocol.resolution)
     return load_data(key, data_dir, str(device))
 
 
@@ -264,13 +268,16 @@ def _train(cell, protocol: Protocol, seed: int, device: torch.device, data_dir: 
         train_acc = correct.item() / seen
         epoch_train = time.perf_counter() - start
         train_seconds += epoch_train
-        # --- evaluate
+        # --- evaluate (on the protocol's schedule; a diverged epoch is always evaluated)
         start = time.perf_counter()
         diverged = not math.isfinite(train_loss)
-        if protocol.bn_recalibration and not diverged:
-            recalibrate_bn(model, train_x[: protocol.bn_recalibration], eval_bs)
-        val_loss, val_acc = evaluate(model, data.val_x, data.val_y, eval_bs, autocast)
-        test_loss, test_acc = evaluate(model, data.test_x, data.test_y, eval_bs, autocast)
+        val_loss = val_acc = test_loss = test_acc = math.nan
+        if protocol.evaluates_val(epoch) or diverged:
+            if protocol.bn_recalibration and not diverged:
+                recalibrate_bn(model, train_x[: protocol.bn_recalibration], eval_bs)
+            val_loss, val_acc = evaluate(model, data.val_x, data.val_y, eval_bs, autocast)
+            if protocol.evaluates_test(epoch) or diverged:
+                test_loss, test_acc = evaluate(model, data.test_x, data.test_y, eval_bs, autocast)
         eval_seconds += time.perf_counter() - start
         curves.append({
             "arch_hash": cell.arch_hash, "seed": seed, "epoch": epoch, "lr": lr,
@@ -278,12 +285,17 @@ def _train(cell, protocol: Protocol, seed: int, device: torch.device, data_dir: 
             "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc,
             "epoch_seconds": epoch_train,
         })
-        if diverged or not math.isfinite(val_loss):
+        if diverged or (protocol.evaluates_val(epoch) and not math.isfinite(val_loss)):
             status, error = "diverged", f"non-finite loss at epoch {epoch}"
             break
 
     last = curves[-1]
-    best = max(curves, key=lambda r: (r["val_acc"], -r["epoch"]))
+    best = max((r for r in curves if math.isfinite(r["val_acc"])), key=lambda r: (r["val_acc"], -r["epoch"]),
+               default=last)
+    if status == "ok":
+        reason = collapse_reason(curves[0]["train_loss"], last["val_acc"], best["val_acc"], data.num_classes)
+        if reason:
+            status, error = "collapsed", reason
     run = {
         "arch": cell.canonical_string, "arch_hash": cell.arch_hash, "space": cell.space,
         "num_blocks": cell.num_blocks, "dataset": protocol.dataset,

@@ -84,6 +84,23 @@ class DatasetSplits:
         }
         return replace(self, **moved)
 
+    def pooled(self, resolution: int | None) -> "DatasetSplits":
+        """A copy with every image average-pooled to ``resolution`` x ``resolution`` (None: self).
+
+        The side must divide the dataset's (28 -> 14 or 7); pooling is linear, so pooled
+        images stay normalized by the same per-channel mean (their std shrinks a little).
+        """
+        _, height, width = self.input_shape
+        if resolution is None or resolution == height == width:
+            return self
+        if height % resolution or width % resolution:
+            raise ValueError(f"{self.name}: resolution {resolution} does not divide the "
+                             f"{height}x{width} images; use a divisor of {height}")
+        kernel = (height // resolution, width // resolution)
+        pool = lambda x: torch.nn.functional.avg_pool2d(x, kernel)  # noqa: E731
+        return replace(self, train_x=pool(self.train_x), val_x=pool(self.val_x), test_x=pool(self.test_x),
+                       input_shape=(self.input_shape[0], resolution, resolution))
+
     def to_unit_range(self, images: torch.Tensor) -> torch.Tensor:
         """Undo the normalization: images back in [0, 1] (for plots and checks)."""
         mean = torch.tensor(self.mean, dtype=images.dtype, device=images.device).view(1, -1, 1, 1)

@@ -1,17 +1,26 @@
 """Where dataset files live, and one-line errors when they are not there.
 
-Root resolution: the explicit ``data_dir`` argument, else ``$NASBENCH_DATA``, else
-``~/.cache/nasbench/data``. Dataset ``name`` is read from ``<root>/<name>/``. Nothing is
-ever downloaded: a missing file is a :class:`FileNotFoundError` saying what to put where.
+Search order for dataset ``name``: ``<root>/<name>/`` where the root is the explicit
+``data_dir`` argument, else ``$NASBENCH_DATA``, else ``~/.cache/nasbench/data``; then, for
+datasets a system package installs (Fashion-MNIST: Debian's ``dataset-fashion-mnist``),
+``<system root>/<package folder>/`` for each system root in ``$NASBENCH_SYSTEM_DATA``
+(``os.pathsep``-separated; default ``/usr/share/datasets``; empty disables it). The first
+folder that holds the files wins. Nothing is ever downloaded: when no folder does, a
+one-line :class:`FileNotFoundError` says what to put where and names every folder tried.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 DATA_ENV_VAR = "NASBENCH_DATA"
 DEFAULT_DATA_ROOT = "~/.cache/nasbench/data"
+SYSTEM_DATA_ENV_VAR = "NASBENCH_SYSTEM_DATA"
+DEFAULT_SYSTEM_DATA = "/usr/share/datasets"
 
 
 def data_root(data_dir: str | os.PathLike | None = None) -> Path:
@@ -24,6 +33,41 @@ def data_root(data_dir: str | os.PathLike | None = None) -> Path:
 def dataset_folder(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     """``<root>/<name>``: the folder that holds dataset ``name``'s files."""
     return data_root(data_dir) / name
+
+
+def system_roots() -> list[Path]:
+    """The roots system packages install datasets under: ``$NASBENCH_SYSTEM_DATA`` or the default."""
+    value = os.environ.get(SYSTEM_DATA_ENV_VAR)
+    return [Path(p) for p in (DEFAULT_SYSTEM_DATA if value is None else value).split(os.pathsep) if p]
+
+
+def search_folders(name: str, data_dir: str | os.PathLike | None = None, system_folder: str = "") -> list[Path]:
+    """Every folder dataset ``name`` is looked for in, in order (see the module docstring)."""
+    folders = [dataset_folder(name, data_dir)]
+    if system_folder:
+        folders += [root / system_folder for root in system_roots()]
+    return folders
+
+
+def read_first(name: str, folders: Sequence[Path], read: Callable[[Path, str], T], apt_package: str = "") -> T:
+    """``read(folder, name)`` for the first of ``folders`` that holds the files.
+
+    A folder without the files (FileNotFoundError) passes to the next; any other error
+    (a corrupt file) is raised as is. When none holds them: one line, the first folder's
+    message plus every folder tried and the package that installs them.
+    """
+    first = None
+    for folder in folders:
+        try:
+            return read(folder, name)
+        except FileNotFoundError as exc:
+            first = first or exc
+    if len(folders) == 1 and not apt_package:
+        raise first
+    tried = ", ".join(f"{folder}{os.sep}" for folder in folders)
+    install = f"; `apt-get install -y {apt_package}` installs them" if apt_package else ""
+    raise FileNotFoundError(f"{first}; looked in {tried} (system roots: ${SYSTEM_DATA_ENV_VAR}, "
+                            f"default {DEFAULT_SYSTEM_DATA}){install}") from None
 
 
 def require_files(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from nasbench.data import cifar, digits, idx, svhn
 from nasbench.data.dataset import DatasetSplits, RawImages, build_splits
-from nasbench.data.paths import dataset_folder
+from nasbench.data.paths import read_first, search_folders
 from nasbench.data.splits import Size
 
 DIGIT_NAMES = tuple(str(d) for d in range(10))
@@ -27,6 +27,8 @@ class DatasetSpec:
     docstring for the layout). ``default_val_size`` is held out of the official train set
     when the caller gives no ``val_size``. ``class_names`` is the fallback when the files
     carry none. ``flip_ok``: horizontal flips preserve labels (False for digit-like data).
+    ``system_folder``: the folder under each system root (``/usr/share/datasets``) where a
+    system package installs the files, and ``apt_package`` the Debian package that does.
     """
 
     name: str
@@ -38,6 +40,8 @@ class DatasetSpec:
     needs_files: bool = True
     class_names: tuple[str, ...] = ()
     description: str = ""
+    system_folder: str = ""
+    apt_package: str = ""
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -47,10 +51,12 @@ DATASETS: dict[str, DatasetSpec] = {
                     needs_files=False, class_names=DIGIT_NAMES,
                     description="scikit-learn 8x8 digits, embedded: train 1,000 / val 397 / test 400"),
         DatasetSpec("mnist", idx.read_idx_dataset, 10, (1, 28, 28), False, 10_000,
-                    class_names=DIGIT_NAMES, description="MNIST, IDX files: train 50k / val 10k / test 10k"),
+                    class_names=DIGIT_NAMES, description="MNIST, IDX files: train 50k / val 10k / test 10k",
+                    system_folder="mnist"),
         DatasetSpec("fashion_mnist", idx.read_idx_dataset, 10, (1, 28, 28), False, 10_000,
                     class_names=FASHION_NAMES,
-                    description="Fashion-MNIST, IDX files: train 50k / val 10k / test 10k"),
+                    description="Fashion-MNIST, IDX files: train 50k / val 10k / test 10k",
+                    system_folder="fashion-mnist", apt_package="dataset-fashion-mnist"),
         DatasetSpec("cifar10", cifar.read_cifar10, 10, (3, 32, 32), True, 10_000,
                     description="CIFAR-10, python pickles: train 40k / val 10k / test 10k"),
         DatasetSpec("cifar100", cifar.read_cifar100, 100, (3, 32, 32), True, 10_000,
@@ -88,7 +94,9 @@ def get_dataset(
     """Read dataset ``name`` and return its train / val / test splits on the CPU.
 
     Files come from ``<data_root>/<name>/`` where the root is ``data_dir``, else
-    ``$NASBENCH_DATA``, else ``~/.cache/nasbench/data`` (digits needs no files).
+    ``$NASBENCH_DATA``, else ``~/.cache/nasbench/data``, then from the system package's
+    folder (``/usr/share/datasets/fashion-mnist``; see :mod:`nasbench.data.paths`); digits
+    needs no files.
     ``val_size`` (int count or float fraction of the official train set; default per
     dataset, see :data:`DATASETS`) is held out by a stratified split seeded by
     ``split_seed``; ``train_size`` (count, or fraction of the rest) optionally caps train.
@@ -96,7 +104,8 @@ def get_dataset(
     the data many times should keep the returned object.
     """
     spec = get_spec(name)
-    raw = spec.read(dataset_folder(spec.name, data_dir), spec.name)
+    folders = search_folders(spec.name, data_dir, spec.system_folder)
+    raw = read_first(spec.name, folders, spec.read, spec.apt_package)
     return build_splits(
         spec.name,
         raw,

@@ -7,7 +7,7 @@ outside [0, 1] (e.g. arch_hash 0123... seed 0)"``); an empty list means valid. U
 Value rules: accuracies in [0, 1], losses/seconds/lr >= 0 (NaN allowed unless the run's
 status is ``ok``: failed and diverged runs may record NaN), epochs >= 1, num_blocks >= 1,
 params > 0, flops >= 0, 1 <= best_val_epoch <= epochs for ok runs, status in
-ok|diverged|failed, arch_hash = first 16 hex of sha256(arch).
+ok|collapsed|diverged|failed, arch_hash = first 16 hex of sha256(arch).
 """
 from __future__ import annotations
 

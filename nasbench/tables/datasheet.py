@@ -2,23 +2,23 @@
 
 Figures: protocol, rebuild command, counts per num_blocks and seed, status counts,
 val/test accuracy summary per num_blocks over ok runs, the best cells by mean val
-accuracy with their mean test accuracy, seed-to-seed rank correlation: for every pair
-of seeds, Spearman's rho of ``val_acc`` (and ``val_loss``) over the archs with an ok run
-for both seeds (at least 3), averaged over the pairs; and closure (:mod:`closure`: up to which B
-the table holds every cell of its space, and the missing counts).
+accuracy with their mean test accuracy, seed-to-seed rank correlation (for every pair of
+seeds, Spearman's rho of ``val_acc`` and ``val_loss`` over the archs with a finished run for
+both seeds, at least 3, averaged over the pairs), the signal figures of
+:mod:`nasbench.tables.signal` (top-quartile seed agreement, collapsed runs) and closure
+(:mod:`closure`: up to which B the table holds every cell of its space, and the missing counts).
 """
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from nasbench.tables import closure
 from nasbench.tables import schema as S
+from nasbench.tables.signal import describe, seed_correlation, signal_figures
 
 
 def _bench(table):
@@ -35,23 +35,19 @@ def _stats(values: np.ndarray) -> dict:
             "min": float(np.min(values)), "max": float(np.max(values))}
 
 
-def seed_correlation(runs, metric: str) -> dict:
-    """Mean pairwise Spearman rho of ``metric`` between seeds over shared ok archs."""
-    from scipy.stats import spearmanr
+def _signal(bench) -> dict:
+    """Seed-to-seed Spearman (all, top quartile) and collapsed runs: see nasbench.tables.signal."""
+    import pyarrow.compute as pc
 
-    ok = runs[runs["status"] == "ok"]
-    wide = ok.pivot(index="arch_hash", columns="seed", values=metric)
-    rhos = []
-    for a, b in itertools.combinations(wide.columns, 2):
-        pair = wide[[a, b]].dropna()
-        if len(pair) >= 3:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                rho = spearmanr(pair[a], pair[b]).statistic
-            if np.isfinite(rho):
-                rhos.append(float(rho))
-    multi = int((wide.notna().sum(axis=1) >= 2).sum()) if len(wide.columns) else 0
-    return {"rho": float(np.mean(rhos)) if rhos else None, "pairs": len(rhos), "archs": multi}
+    from nasbench.data import get_spec
+
+    try:
+        classes = get_spec(bench.protocol.get("dataset", "")).num_classes
+    except ValueError:
+        classes = 10
+    curves = bench.arrow_curves
+    first = curves.filter(pc.equal(curves.column("epoch"), 1)).select(["arch_hash", "seed", "epoch", "train_loss"])
+    return signal_figures(bench.runs, first.to_pandas(), classes)
 
 
 def table_summary(table, command: str | None = None, top: int = 10) -> dict:
@@ -85,6 +81,7 @@ def table_summary(table, command: str | None = None, top: int = 10) -> dict:
         "best": bench.best(top, by="val_acc", report="test_acc"),
         "seed_correlation": {m: seed_correlation(runs, m) for m in ("val_acc", "val_loss")},
         "closure": closure.summary(runs, bench.space),
+        "signal": _signal(bench),
     }
 
 
@@ -157,6 +154,10 @@ def render(summary: dict, see_also: tuple[tuple[str, str], ...] = ()) -> str:
     for m, c in summary["seed_correlation"].items():
         lines.append(f"- {m}: rho {_num(c['rho'])} ({c['pairs']} seed pair(s), "
                      f"{c['archs']} archs with >= 2 seeds)")
+    if "signal" in summary:
+        lines += ["", "## Signal", "", "Where searches compete: seed agreement among the top quartile "
+                  "of archs by seed-mean val_acc, and runs that collapsed (rule in "
+                  "nasbench/tables/signal.py).", ""] + [f"- {line}" for line in describe(summary["signal"])]
     if "closure" in summary:
         lines += ["", "## Closure", "", "Cells of the space held with at least one run that did not "
                   "fail (`nasbench table validate --closed` checks a seed rule too).", ""]
@@ -196,12 +197,27 @@ def reference_lines(summary: dict) -> list[str]:
     return lines
 
 
+def existing_see_also(datasheet: Path) -> tuple[tuple[str, str], ...]:
+    """The (title, link) pairs of an existing TABLE.md's "See also" section, so rewriting a
+    datasheet keeps the links to its reports."""
+    import re
+
+    if not datasheet.exists():
+        return ()
+    text = datasheet.read_text()
+    section = text.partition("\n## See also\n")[2].split("\n## ")[0]
+    return tuple(re.findall(r"^- \[(.+)\]\((.+)\)$", section, re.M))
+
+
 def write_datasheet(path: str | os.PathLike, command: str | None = None,
-                    see_also: tuple[tuple[str, str], ...] = ()) -> Path:
-    """Write ``<table>/TABLE.md`` atomically and return its path."""
+                    see_also: tuple[tuple[str, str], ...] | None = None) -> Path:
+    """Write ``<table>/TABLE.md`` atomically and return its path; ``see_also=None`` keeps the
+    existing datasheet's "See also" links."""
     from nasbench.tables.io import atomic_write_text, table_dir
 
     folder = table_dir(path)
     out = folder / S.DATASHEET_FILE
+    if see_also is None:
+        see_also = existing_see_also(out)
     atomic_write_text(render(table_summary(folder, command), see_also), out)
     return out

@@ -30,7 +30,9 @@ KEY_PROTOCOL = "nasbench.protocol"
 KEY_PROVENANCE = "nasbench.provenance"
 KEY_PROTOCOL_HASH = "nasbench.protocol_hash"
 
-STATUSES = ("ok", "diverged", "failed")
+#: ``collapsed``: finished with finite metrics but exploded in epoch 1 or ended near chance
+#: (rule in :mod:`nasbench.tables.signal`); queries average ``ok`` runs only.
+STATUSES = ("ok", "collapsed", "diverged", "failed")
 HASH_PATTERN = re.compile(r"^[0-9a-f]{16}$")
 
 #: Metrics recorded per run (final epoch) and per curve row; accuracies are in [0, 1].
