@@ -38,11 +38,13 @@ def test_query_replay_and_analysis_import_no_heavy_module(tmp_path):
         for name in ("random", "evolution"):
             traj = get_algorithm(name).run(ReplayEvaluator(bench, miss="restrict"), Budget(models=30), seed=0)
             assert len(traj) == 30
-        try:
-            main(["analyze", "report", "-t", str(bench.path), "-o", sys.argv[1], "--trials", "10",
-                  "--permutations", "10"])
-        except SystemExit as exc:
-            assert exc.code in (0, None), exc.code
+        for argv in (["info", "-t", str(bench.path)],  # the datasheet: signal figures, classes
+                     ["analyze", "report", "-t", str(bench.path), "-o", sys.argv[1], "--trials", "10",
+                      "--permutations", "10"]):
+            try:
+                main(argv)
+            except SystemExit as exc:
+                assert exc.code in (0, None), (argv, exc.code)
         print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
     """
     result = python(code, str(tmp_path / "report"))

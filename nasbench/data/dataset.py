@@ -4,13 +4,15 @@ Loaders only decode files into :class:`RawImages` (uint8, N x C x H x W, officia
 :func:`build_splits` does everything else the same way for every dataset: hold val out of
 the official train set, cap train, scale to [0, 1], normalize by the train part's
 per-channel mean/std, and convert to torch tensors.
+
+torch is imported where tensors are made or moved, so the dataset registry (names, class
+counts) stays importable on the light install, where a table's datasheet reads it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
-import torch
 
 from nasbench.data.splits import Size, holdout_split
 
@@ -77,6 +79,8 @@ class DatasetSplits:
 
     def to(self, device: torch.device | str) -> "DatasetSplits":
         """A copy with every tensor moved to ``device`` (the trainer keeps data resident)."""
+        import torch
+
         moved = {
             f.name: getattr(self, f.name).to(device)
             for f in fields(self)
@@ -96,6 +100,8 @@ class DatasetSplits:
         if height % resolution or width % resolution:
             raise ValueError(f"{self.name}: resolution {resolution} does not divide the "
                              f"{height}x{width} images; use a divisor of {height}")
+        import torch
+
         kernel = (height // resolution, width // resolution)
         pool = lambda x: torch.nn.functional.avg_pool2d(x, kernel)  # noqa: E731
         return replace(self, train_x=pool(self.train_x), val_x=pool(self.val_x), test_x=pool(self.test_x),
@@ -103,6 +109,8 @@ class DatasetSplits:
 
     def to_unit_range(self, images: torch.Tensor) -> torch.Tensor:
         """Undo the normalization: images back in [0, 1] (for plots and checks)."""
+        import torch
+
         mean = torch.tensor(self.mean, dtype=images.dtype, device=images.device).view(1, -1, 1, 1)
         std = torch.tensor(self.std, dtype=images.dtype, device=images.device).view(1, -1, 1, 1)
         return images * std + mean
@@ -137,6 +145,8 @@ def channel_stats(images: np.ndarray, max_value: int) -> tuple[tuple[float, ...]
 
 def _normalized(images: np.ndarray, max_value: int, mean: tuple, std: tuple) -> torch.Tensor:
     """uint8 (N, C, H, W) -> float32, scaled to [0, 1] then normalized per channel."""
+    import torch
+
     images = np.ascontiguousarray(images)
     if not images.flags.writeable:  # torch.from_numpy warns on read-only buffers
         images = images.copy()
@@ -146,6 +156,8 @@ def _normalized(images: np.ndarray, max_value: int, mean: tuple, std: tuple) -> 
 
 
 def _labels(labels: np.ndarray) -> torch.Tensor:
+    import torch
+
     return torch.from_numpy(np.array(labels, dtype=np.int64))
 
 
