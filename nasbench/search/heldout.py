@@ -59,18 +59,14 @@ def selected(df: pd.DataFrame, bench, seed_policy="mean") -> pd.DataFrame:
 def summarise(sel: pd.DataFrame, seed: int = 0, n_boot: int = 1000) -> pd.DataFrame:
     """Per algorithm: runs with a held-out score, mean held-out val [bootstrap 95% CI], mean
     held-out test and median percentile."""
-    from scipy import stats
+    from nasbench.search.table1 import mean_ci
 
     rng = np.random.default_rng(seed)
     rows = []
     for algo, s in sel.groupby("algorithm", sort=True):
         v = s["heldout_val"].to_numpy(np.float64)
         v = v[np.isfinite(v)]
-        lo = hi = math.nan
-        if len(v) >= 2:
-            ci = stats.bootstrap((v,), np.mean, n_resamples=n_boot, method="percentile",
-                                 rng=rng).confidence_interval
-            lo, hi = float(ci.low), float(ci.high)
+        lo, hi = mean_ci(v, rng, n_boot)
         rows.append({"algorithm": algo, "heldout_runs": len(v),
                      "heldout_val": float(v.mean()) if len(v) else math.nan,
                      "heldout_lo": lo, "heldout_hi": hi,

@@ -60,13 +60,10 @@ def first_reach(archs, vals, m: int, target: float) -> int | None:
     return lo
 
 
-def _runs(df: pd.DataFrame):
-    for (algo, seed), run in df.groupby(["algorithm", "seed"], sort=True):
-        yield algo, seed, run.sort_values("index")
-
-
 def targets(df: pd.DataFrame, ms=MS, reference: str = "pnas") -> dict[int, float]:
     """target_M: the median over ``reference``'s runs of their final top-M mean."""
+    from nasbench.search.harness import _runs
+
     ref = df[df["algorithm"] == reference]
     if ref.empty:
         raise ValueError(f"no {reference!r} runs to take the targets from; give an explicit target")
@@ -100,6 +97,8 @@ def check_target(target: float, cap: float, what: str = "the target") -> float:
 
 def models_to_target(df: pd.DataFrame, tgts: dict[int, float]) -> pd.DataFrame:
     """One row per (algorithm, seed, M): models, reached, budget (the run's models), target."""
+    from nasbench.search.harness import _runs
+
     rows = []
     for algo, seed, run in _runs(df):
         archs, vals = run["arch"].to_numpy(), run["val_acc"].to_numpy(np.float64)
@@ -125,6 +124,17 @@ def km_median(times, reached) -> float:
     return float(sf.quantiles[below[0]]) if len(below) else math.inf
 
 
+def mean_ci(values, rng, n_boot: int = 1000) -> tuple[float, float]:
+    """Bootstrap 95% percentile interval of the mean (NaN with fewer than 2 values)."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) < 2:
+        return math.nan, math.nan
+    ci = stats.bootstrap((v,), np.mean, n_resamples=n_boot, method="percentile", rng=rng).confidence_interval
+    return float(ci.low), float(ci.high)
+
+
 def _interval(boots: np.ndarray) -> tuple[float, float]:
     return tuple(float(np.quantile(boots, q, method="inverted_cdf")) for q in (0.025, 0.975))
 
@@ -133,19 +143,13 @@ def table1(hits: pd.DataFrame, pnas_total: float | None = None, seed: int = 0,
            n_boot: int = 1000) -> pd.DataFrame:
     """Per (algorithm, M) from :func:`models_to_target`: runs, reached fraction, KM median
     models [95% CI], mean over reached runs [95% CI] and KM median / ``pnas_total`` [95% CI]."""
-    from scipy import stats
-
     rng = np.random.default_rng(seed)
     rows = []
     for (algo, m), h in hits.groupby(["algorithm", "M"], sort=True):
         t, r = h["models"].to_numpy(np.float64), h["reached"].to_numpy(bool)
         idx = rng.integers(len(t), size=(n_boot, len(t)))
         med_lo, med_hi = _interval(np.array([km_median(t[i], r[i]) for i in idx]))
-        mean_lo = mean_hi = math.nan
-        if r.sum() >= 2:
-            ci = stats.bootstrap((t[r],), np.mean, n_resamples=n_boot, method="percentile",
-                                 rng=rng).confidence_interval
-            mean_lo, mean_hi = float(ci.low), float(ci.high)
+        mean_lo, mean_hi = mean_ci(t[r], rng, n_boot)
         med = km_median(t, r)
         row = {"algorithm": algo, "M": int(m), "target": float(h["target"].iloc[0]), "runs": len(t),
                "reached": int(r.sum()), "reached_frac": float(r.mean()), "censored_frac": float(1 - r.mean()),
