@@ -32,6 +32,7 @@ import pandas as pd
 from nasbench.progress import progress_bar
 from nasbench.search import get_algorithm
 from nasbench.search.base import COLUMNS, Budget
+from nasbench.search.trajectory import iter_runs
 
 _TABLES: dict = {}  # per process: table path -> Benchmark
 _SURROGATES: dict = {}
@@ -127,11 +128,6 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
 
 
 # ---------------------------------------------------------------------- statistics
-def _runs(df: pd.DataFrame):
-    for (algo, seed), run in df.groupby(["algorithm", "seed"], sort=True):
-        yield algo, seed, run.sort_values("index")
-
-
 def anytime(df: pd.DataFrame, x: str = "models", grid=None, points: int = 200) -> pd.DataFrame:
     """Mean and 95% band of best_test vs ``x`` ('models' or 'hours') per algorithm."""
     from scipy import stats
@@ -148,7 +144,7 @@ def anytime(df: pd.DataFrame, x: str = "models", grid=None, points: int = 200) -
     rows = []
     for algo, group in df.groupby("algorithm", sort=True):
         curves = []
-        for _, _, run in _runs(group):
+        for _, _, run in iter_runs(group):
             xs = run[col].to_numpy(float) / scale
             pos = np.searchsorted(xs, grid, side="right") - 1
             best = run["best_test"].to_numpy(float)
@@ -185,7 +181,7 @@ def _bootstrap(values: np.ndarray, rng, n: int = 2000) -> tuple[float, float]:
 def to_target(df: pd.DataFrame, target: float) -> pd.DataFrame:
     """Per run: models and hours until best_val >= target (all of the run's when never)."""
     out = []
-    for algo, seed, run in _runs(df):
+    for algo, seed, run in iter_runs(df):
         hit = np.flatnonzero(run["best_val"].to_numpy(float) >= target)
         row = run.iloc[hit[0]] if len(hit) else run.iloc[-1]
         out.append({"algorithm": algo, "seed": seed, "reached": bool(len(hit)),

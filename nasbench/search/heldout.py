@@ -59,7 +59,7 @@ def selected(df: pd.DataFrame, bench, seed_policy="mean") -> pd.DataFrame:
 def summarise(sel: pd.DataFrame, seed: int = 0, n_boot: int = 1000) -> pd.DataFrame:
     """Per algorithm: runs with a held-out score, mean held-out val [bootstrap 95% CI], mean
     held-out test and median percentile."""
-    from nasbench.search.table1 import mean_ci
+    from nasbench.search.intervals import mean_ci
 
     rng = np.random.default_rng(seed)
     rows = []

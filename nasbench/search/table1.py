@@ -23,6 +23,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from nasbench.search.intervals import mean_ci, quantile_ci
+from nasbench.search.trajectory import iter_runs
+
 MS = (1, 5, 25)
 
 
@@ -62,14 +65,12 @@ def first_reach(archs, vals, m: int, target: float) -> int | None:
 
 def targets(df: pd.DataFrame, ms=MS, reference: str = "pnas") -> dict[int, float]:
     """target_M: the median over ``reference``'s runs of their final top-M mean."""
-    from nasbench.search.harness import _runs
-
     ref = df[df["algorithm"] == reference]
     if ref.empty:
         raise ValueError(f"no {reference!r} runs to take the targets from; give an explicit target")
     out = {}
     for m in ms:
-        finals = np.array([top_m_mean(run["arch"], run["val_acc"], m) for _, _, run in _runs(ref)])
+        finals = np.array([top_m_mean(run["arch"], run["val_acc"], m) for _, _, run in iter_runs(ref)])
         finals = finals[np.isfinite(finals)]
         if not len(finals):
             raise ValueError(f"no {reference} run evaluated {m} distinct cells, so target_{m} is undefined")
@@ -97,10 +98,8 @@ def check_target(target: float, cap: float, what: str = "the target") -> float:
 
 def models_to_target(df: pd.DataFrame, tgts: dict[int, float]) -> pd.DataFrame:
     """One row per (algorithm, seed, M): models, reached, budget (the run's models), target."""
-    from nasbench.search.harness import _runs
-
     rows = []
-    for algo, seed, run in _runs(df):
+    for algo, seed, run in iter_runs(df):
         archs, vals = run["arch"].to_numpy(), run["val_acc"].to_numpy(np.float64)
         for m, t in tgts.items():
             k = first_reach(archs, vals, m, t)
@@ -124,21 +123,6 @@ def km_median(times, reached) -> float:
     return float(sf.quantiles[below[0]]) if len(below) else math.inf
 
 
-def mean_ci(values, rng, n_boot: int = 1000) -> tuple[float, float]:
-    """Bootstrap 95% percentile interval of the mean (NaN with fewer than 2 values)."""
-    from scipy import stats
-
-    v = np.asarray(values, dtype=np.float64)
-    if len(v) < 2:
-        return math.nan, math.nan
-    ci = stats.bootstrap((v,), np.mean, n_resamples=n_boot, method="percentile", rng=rng).confidence_interval
-    return float(ci.low), float(ci.high)
-
-
-def _interval(boots: np.ndarray) -> tuple[float, float]:
-    return tuple(float(np.quantile(boots, q, method="inverted_cdf")) for q in (0.025, 0.975))
-
-
 def table1(hits: pd.DataFrame, pnas_total: float | None = None, seed: int = 0,
            n_boot: int = 1000) -> pd.DataFrame:
     """Per (algorithm, M) from :func:`models_to_target`: runs, reached fraction, KM median
@@ -148,7 +132,7 @@ def table1(hits: pd.DataFrame, pnas_total: float | None = None, seed: int = 0,
     for (algo, m), h in hits.groupby(["algorithm", "M"], sort=True):
         t, r = h["models"].to_numpy(np.float64), h["reached"].to_numpy(bool)
         idx = rng.integers(len(t), size=(n_boot, len(t)))
-        med_lo, med_hi = _interval(np.array([km_median(t[i], r[i]) for i in idx]))
+        med_lo, med_hi = quantile_ci(np.array([km_median(t[i], r[i]) for i in idx]))
         mean_lo, mean_hi = mean_ci(t[r], rng, n_boot)
         med = km_median(t, r)
         row = {"algorithm": algo, "M": int(m), "target": float(h["target"].iloc[0]), "runs": len(t),
