@@ -53,8 +53,9 @@ _common = [
     click.option("--budget-models", type=int, default=None, help="Stop after N evaluations."),
     click.option("--budget-seconds", type=float, default=None,
                  help="Stop once the evaluator clock passes S seconds (simulated in replay)."),
-    click.option("--miss", type=click.Choice(["restrict", "surrogate", "error"]), default="restrict",
-                 show_default=True, help="Replay: cells missing from the table."),
+    click.option("--miss", type=click.Choice(["restrict", "surrogate", "error"]), default=None,
+                 help="Replay: cells missing from the table (default: error on a table closed up to "
+                      "the searched B, else restrict)."),
     click.option("--seed-policy", default="mean", show_default=True,
                  help="Replay: 'mean' over seeds, 'random' (one seed per call) or a seed number."),
     click.option("--surrogate", "surrogate_path", type=click.Path(dir_okay=False), default=None,
@@ -116,6 +117,10 @@ def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surr
     else:
         if not table:
             raise ValueError("replay needs --table TABLE (or use --live)")
+        if miss is None:
+            from nasbench.search.closed import default_miss
+
+            miss = default_miss(table, [algorithm], {algorithm: options})
         evaluator = ReplayEvaluator(table, seed_policy=_seed_policy(seed_policy), miss=miss,
                                     surrogate=_surrogate(table, miss, surrogate_path, surrogate_model),
                                     rng=seed)
@@ -157,7 +162,8 @@ def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surr
 @click.option("--param", "-p", "params", multiple=True, metavar="ALGORITHM.KEY=VALUE",
               help="Algorithm option, repeatable (e.g. -p pnas.K=64).")
 @click.option("--target-acc", type=float, default=None,
-              help="Val accuracy to reach (default: rl's mean final best val).")
+              help="Val accuracy to reach (default: rl's mean final best val; Table 1: PNAS's "
+                   "final top-M means). Never above the table's best measured val.")
 @renamed(("--target",), "--target-acc", "target_acc", type=float)
 @click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
 @out_option(folder=True, help="Output folder.")

@@ -14,7 +14,8 @@
   ``rl``, the lowest mean final best val of the algorithms). A run that never reaches the
   target counts with all its models (a lower bound: the count of such runs is reported).
 * :func:`compare`: all of it into ``out/``: trajectories.parquet, summary.csv, plots,
-  README.md.
+  README.md, and the PNAS paper's Table 1 with the selected cells' held-out scores
+  (:mod:`nasbench.search.table1`, :mod:`nasbench.search.heldout`).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ import pandas as pd
 from nasbench.progress import progress_bar
 from nasbench.search import get_algorithm
 from nasbench.search.base import COLUMNS, Budget
+from nasbench.search.trajectory import iter_runs
 
 _TABLES: dict = {}  # per process: table path -> Benchmark
 _SURROGATES: dict = {}
@@ -126,11 +128,6 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
 
 
 # ---------------------------------------------------------------------- statistics
-def _runs(df: pd.DataFrame):
-    for (algo, seed), run in df.groupby(["algorithm", "seed"], sort=True):
-        yield algo, seed, run.sort_values("index")
-
-
 def anytime(df: pd.DataFrame, x: str = "models", grid=None, points: int = 200) -> pd.DataFrame:
     """Mean and 95% band of best_test vs ``x`` ('models' or 'hours') per algorithm."""
     from scipy import stats
@@ -147,7 +144,7 @@ def anytime(df: pd.DataFrame, x: str = "models", grid=None, points: int = 200) -
     rows = []
     for algo, group in df.groupby("algorithm", sort=True):
         curves = []
-        for _, _, run in _runs(group):
+        for _, _, run in iter_runs(group):
             xs = run[col].to_numpy(float) / scale
             pos = np.searchsorted(xs, grid, side="right") - 1
             best = run["best_test"].to_numpy(float)
@@ -184,7 +181,7 @@ def _bootstrap(values: np.ndarray, rng, n: int = 2000) -> tuple[float, float]:
 def to_target(df: pd.DataFrame, target: float) -> pd.DataFrame:
     """Per run: models and hours until best_val >= target (all of the run's when never)."""
     out = []
-    for algo, seed, run in _runs(df):
+    for algo, seed, run in iter_runs(df):
         hit = np.flatnonzero(run["best_val"].to_numpy(float) >= target)
         row = run.iloc[hit[0]] if len(hit) else run.iloc[-1]
         out.append({"algorithm": algo, "seed": seed, "reached": bool(len(hit)),
@@ -229,28 +226,45 @@ def summary(df: pd.DataFrame, target: float | None = None, reference: str = "rl"
 
 # ---------------------------------------------------------------------- compare
 def compare(table, algorithms, seeds, budget: Budget, out, options: dict | None = None,
-            target: float | None = None, seed_policy="mean", miss: str = "restrict",
+            target: float | None = None, seed_policy="mean", miss: str | None = None,
             surrogate=None, workers: int | None = None, command: str | None = None,
             progress: bool | None = False) -> Path:
-    """Run, store, plot and summarise into ``out``; returns the README path."""
+    """Run, store, plot and summarise into ``out`` (with the Table-1 and held-out sections of
+    :mod:`nasbench.search.table1`); ``miss=None``: :func:`nasbench.search.closed.default_miss`.
+    Returns the README path."""
+    from nasbench.search import table1
+    from nasbench.search.closed import default_miss
     from nasbench.search.plots import plot_anytime
+    from nasbench.tables import Benchmark
 
+    algorithms = [algorithms] if isinstance(algorithms, str) else list(algorithms)
+    miss = default_miss(table, algorithms, options) if miss is None else miss
+    bench = Benchmark.open(table)
+    cap = table1.best_measured(bench, seed_policy)
+    if target is not None:
+        table1.check_target(target, cap)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     df = run_many(table, algorithms, seeds, budget, options, seed_policy, miss, surrogate, workers,
                   progress)
     df.to_parquet(out / "trajectories.parquet", index=False)
-    table_df, target = summary(df, target)
+    table_df, target_used = summary(df, target)
+    table1.check_target(target_used, cap, "the comparison target")
+    predicted = (df.groupby("algorithm")["predicted"].mean().to_dict() if miss == "surrogate" else None)
+    if predicted is not None:
+        table_df["predicted_frac"] = table_df["algorithm"].map(predicted)
     table_df.to_csv(out / "summary.csv", index=False)
+    sections = table1.write_sections(df, bench, out, target, seed_policy, predicted)
     plots = {}
     clock = clock_label(table)
+    shown = f" ({df['predicted'].mean():.0%} of answers predicted)" if predicted is not None else ""
     for x, label in (("models", "models trained"), ("hours", clock)):
         name = f"anytime_{x}.png"
         plot_anytime(anytime(df, x), x, label, out / name,
-                     title=f"{Path(str(table)).name}: test acc of the val-selected best")
+                     title=f"{Path(str(table)).name}: test acc of the val-selected best{shown}")
         plots[x] = name
-    text = _readme(table, algorithms, df, budget, options or {}, target, table_df, plots,
-                   seed_policy, miss, command, clock)
+    text = _readme(table, algorithms, df, budget, options or {}, target_used, table_df, plots,
+                   seed_policy, miss, command, clock, sections)
     (out / "README.md").write_text(text)
     return out / "README.md"
 
@@ -272,7 +286,7 @@ def _fmt(v, digits=3) -> str:
 
 
 def _readme(table, algorithms, df, budget, options, target, s, plots, seed_policy, miss,
-            command, clock: str) -> str:
+            command, clock: str, sections: list[str]) -> str:
     seeds = df.groupby("algorithm")["seed"].nunique().max()
     lines = [f"# Search comparison on `{table}`", "",
              f"Algorithms: {', '.join(algorithms)}; {seeds} seeds each; budget "
@@ -284,8 +298,9 @@ def _readme(table, algorithms, df, budget, options, target, s, plots, seed_polic
              f"Models to reach val accuracy {target:.4f} (mean over seeds, bootstrap 95% CI; a run "
              "that never reaches it counts with all its models, see *reached*):", "",
              f"| algorithm | reached | models to target [95% CI] | {clock.split()[1]} to target [95% CI] | "
-             "speed-up vs rl [95% CI] | final best val | final best test [95% CI] |",
-             "|---|---|---|---|---|---|---|"]
+             "speed-up vs rl [95% CI] | final best val | final best test [95% CI] |"
+             + (" predicted answers |" if "predicted_frac" in s else ""),
+             "|---|---|---|---|---|---|---|" + ("---|" if "predicted_frac" in s else "")]
     for r in s.to_dict("records"):
         sp = (f"{_fmt(r.get('speedup'), 2)} [{_fmt(r.get('speedup_lo'), 2)}, "
               f"{_fmt(r.get('speedup_hi'), 2)}]" if "speedup" in r and r.get("speedup") == r.get("speedup")
@@ -294,16 +309,19 @@ def _readme(table, algorithms, df, budget, options, target, s, plots, seed_polic
             f"| {r['algorithm']} | {r['reached']}/{r['seeds']} | {_fmt(r['models_to_target'], 1)} "
             f"[{_fmt(r['models_lo'], 1)}, {_fmt(r['models_hi'], 1)}] | {_fmt(r['hours_to_target'], 2)} "
             f"[{_fmt(r['hours_lo'], 2)}, {_fmt(r['hours_hi'], 2)}] | {sp} | {_fmt(r['final_best_val'], 4)} "
-            f"| {_fmt(r['final_best_test'], 4)} [{_fmt(r['test_lo'], 4)}, {_fmt(r['test_hi'], 4)}] |")
+            f"| {_fmt(r['final_best_test'], 4)} [{_fmt(r['test_lo'], 4)}, {_fmt(r['test_hi'], 4)}] |"
+            + (f" {r['predicted_frac']:.1%} |" if "predicted_frac" in r else ""))
     partial = [r for r in s.to_dict("records") if r["full_models_run"] < r["models_run"]]
     if partial:
         lines += ["", "Multi-fidelity arms stop models early: a *model* is a trial started; "
                   "the epochs they trained, as full models (mean over seeds): " + ", ".join(
                       f"{r['algorithm']} {r['full_models_run']:.1f} of {r['models_run']:.0f}"
                       for r in partial) + "."]
+    lines += ["", *sections]
     lines += ["", "PNAS evaluates |B1| + (Bmax-1)·K models when every level has ≥ K children "
               "(paper: 136 + 4·256 = 1,160).", "",
-              "Files: `trajectories.parquet` (every evaluation of every run), `summary.csv`."]
+              "Files: `trajectories.parquet` (every evaluation of every run), `summary.csv`, "
+              "`table1.csv` (when measured), `selected.csv` (each run's selected cell)."]
     lines += ["", "## Regenerate", "", "```", command or "(written from Python: no command recorded)",
               "```"]
     return "\n".join(lines) + "\n"

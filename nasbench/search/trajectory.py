@@ -134,3 +134,9 @@ def best_so_far(val: np.ndarray) -> np.ndarray:
     prev = np.concatenate(([-np.inf], run[:-1]))
     new = v > prev
     return np.maximum.accumulate(np.where(new, np.arange(n), -1))
+
+
+def iter_runs(df):
+    """(algorithm, seed, run sorted by index) for each run of a harness frame."""
+    for (algo, seed), run in df.groupby(["algorithm", "seed"], sort=True):
+        yield algo, seed, run.sort_values("index")
