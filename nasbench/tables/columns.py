@@ -10,7 +10,7 @@ from __future__ import annotations
 from nasbench.tables import schema as S
 
 _FINAL = "at the last trained epoch"
-_EPOCH = "at the end of this epoch"
+_EPOCH = "at the end of this epoch (NaN where the protocol's val_every / test_final_only skip it)"
 
 #: (file, column) -> (unit, meaning). Accuracies are fractions in [0, 1].
 COLUMNS: dict[tuple[str, str], tuple[str, str]] = {
@@ -45,8 +45,10 @@ COLUMNS: dict[tuple[str, str], tuple[str, str]] = {
     (S.RUNS_FILE, "eval_seconds"): ("seconds", "wall time of the per-epoch evaluations "
                                                "(BN recalibration, val and test)"),
     (S.RUNS_FILE, "device"): ("-", "device that trained the run (e.g. `cpu`, a GPU name)"),
-    (S.RUNS_FILE, "status"): ("-", "`ok`, `diverged` (non-finite loss; curve stops there) or "
-                                   "`failed` (NaN metrics, no curve)"),
+    (S.RUNS_FILE, "status"): ("-", "`ok`, `collapsed` (finished, but epoch-1 loss exploded or "
+                                   "val fell back to chance: rule in tables/signal.py), `diverged` "
+                                   "(non-finite loss; curve stops there) or `failed` (NaN metrics, "
+                                   "no curve)"),
     (S.RUNS_FILE, "error"): ("-", "the error of a failed or diverged run; null when ok"),
     (S.CURVES_FILE, "arch_hash"): ("-", "the run's arch_hash"),
     (S.CURVES_FILE, "seed"): ("-", "the run's seed"),
