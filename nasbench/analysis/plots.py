@@ -178,3 +178,24 @@ def plot_pareto(points: Mapping[str, tuple], stem, xlabel: str = "params",
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right")
     return save_figure(fig, stem)
+
+
+def plot_transfer(a, b, name_a: str, name_b: str, metric: str, stem, top: int = 10,
+                  title: str = "Rank transfer") -> list[Path]:
+    """Scatter of one metric (%) on two tables, one point per common cell; each table's
+    top-``top`` cells are coloured so their overlap can be seen."""
+    a, b = np.asarray(a, float) * 100, np.asarray(b, float) * 100
+    in_a, in_b = np.zeros(a.size, bool), np.zeros(b.size, bool)
+    in_a[np.argsort(-a, kind="stable")[:top]] = True
+    in_b[np.argsort(-b, kind="stable")[:top]] = True
+    fig, (ax,) = _figure(width=5.2, height=5.0)
+    rest = ~(in_a | in_b)
+    ax.scatter(a[rest], b[rest], s=12, alpha=0.6, color="tab:gray", label=f"other cells ({int(rest.sum())})")
+    for mask, label, color in ((in_a & ~in_b, f"top-{top} on {name_a} only", "tab:blue"),
+                               (in_b & ~in_a, f"top-{top} on {name_b} only", "tab:orange"),
+                               (in_a & in_b, f"top-{top} on both", "tab:red")):
+        ax.scatter(a[mask], b[mask], s=22, color=color, label=f"{label} ({int(mask.sum())})")
+    ax.set(xlabel=f"{name_a}: {metric} (%)", ylabel=f"{name_b}: {metric} (%)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    return save_figure(fig, stem)

@@ -60,7 +60,9 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
                  empty: str = "drop", min_models: int = 5, n_permutations: int = 1000,
                  n_trials: int = 1000, rng: np.random.Generator | int = 0,
                  where: str | None = None, notes: str | os.PathLike | None = None,
-                 command: str | None = None, progress: bool | None = False) -> Path:
+                 command: str | None = None, progress: bool | None = False,
+                 transfer_from: str | os.PathLike | None = None,
+                 transfer_where: str | None = None) -> Path:
     """Analyze one table (or several: a list of paths, stacked with a ``table`` column, e.g. one
     table per design space grouped by ``space``) and write ``out_dir/README.md`` (+ figures,
     results.json, Parquet).
@@ -72,7 +74,10 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     findings placed under the header, so regenerating the report keeps them. ``command``: the
     command that regenerates the report, printed at its end (the CLI passes its own).
     ``progress``: a bar over the report's sections (see
-    :func:`nasbench.progress.progress_bar`). Returns the README path.
+    :func:`nasbench.progress.progress_bar`). ``transfer_from``: another table of the same
+    space (e.g. another dataset); a "Rank transfer" section compares the rankings of the cells
+    both hold, selected by ``transfer_where`` (:func:`nasbench.analysis.transfer.write_transfer`).
+    Returns the README path.
     """
     import pandas as pd
 
@@ -232,6 +237,17 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     md += ["## Error vs complexity", "", "Each line is a group's empirical Pareto front (lowest "
            f"error at most a given `{complexity}`).", "", _figure_md("pareto", "pareto"), ""]
 
+    if transfer_from is not None:
+        from nasbench.analysis.transfer import write_transfer
+
+        if several:
+            raise ValueError("transfer_from needs a single table")
+        lines, found = write_transfer(transfer_from, table_path, out, where=transfer_where)
+        res["transfer"] = [t.to_dict() for t in found]
+        md += [f"## Rank transfer from `{transfer_from}`", "",
+               "Do the cells that rank high on the other table rank high here? (NAS-Bench-201 "
+               "reports the same between its datasets.)", ""] + lines
+
     models = pd.DataFrame({"arch_hash": g.frame["arch_hash"], "group": g.labels,
                            "error": g.errors, "complexity": c,
                            "weight_raw": g.uniform_weights()})
@@ -242,7 +258,8 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
     bar.close()
     (out / "results.json").write_text(json.dumps(_clean(res), indent=1))
     md += ["Numbers: `results.json`; per-model errors and weights: `models.parquet`; "
-           "also `ks.parquet`, `random_search.parquet`, `sample_size.parquet`, `pareto.parquet`.",
+           "also `ks.parquet`, `random_search.parquet`, `sample_size.parquet`, `pareto.parquet`"
+           + (", `transfer.parquet`." if transfer_from is not None else "."),
            "", "## Regenerate", "", "```", command or "(written from Python: no command recorded)",
            "```"]
     readme = out / "README.md"

@@ -73,7 +73,8 @@ def _out_dir(out: Path | None) -> Path | None:
 
 @click.group(cls=Group, epilog=examples(
     "nasbench analyze report -t tables/digits-pnas -o runs/report",
-    "nasbench analyze edf -t tables/digits-pnas --normalize params -o runs/edf"))
+    "nasbench analyze edf -t tables/digits-pnas --normalize params -o runs/edf",
+    "nasbench analyze transfer -t tables/digits-pnas -t tables/fmnist-pnas --where 'num_blocks == 1'"))
 def analyze() -> None:
     """Design-space analysis (Radosavovic et al., ICCV 2019): EDFs, KS tests, random search."""
 
@@ -190,9 +191,14 @@ def random_search(tables, group_by, metric, normalize, bins, scale, empty, min_m
 @click.option("--where", default=None, help="Keep only models matching this pandas query.")
 @click.option("--notes", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Markdown file of findings to place under the README's header (kept on re-runs).")
+@click.option("--transfer-from", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Another table of the same space (e.g. another dataset): add a rank-transfer "
+                   "section over the cells both hold.")
+@click.option("--transfer-where", default=None,
+              help="With --transfer-from: compare only these cells, e.g. 'num_blocks == 1'.")
 @progress_option
 def report(tables, out, group_by, complexity, metric, bins, scale, permutations, trials,
-           min_models, seed, where, notes, progress):
+           min_models, seed, where, notes, transfer_from, transfer_where, progress):
     """Full NDS-style report of one or more tables: README.md, figures, results.json, Parquet."""
     from nasbench.analysis import write_report
 
@@ -200,5 +206,39 @@ def report(tables, out, group_by, complexity, metric, bins, scale, permutations,
                         complexity=complexity, metric=metric, bins=bins, scale=scale,
                         min_models=min_models, n_permutations=permutations, n_trials=trials,
                         rng=seed, where=where, notes=notes, progress=progress,
+                        transfer_from=transfer_from, transfer_where=transfer_where,
                         command=command_line(click.get_current_context()))
     click.echo(f"wrote {path}")
+
+
+@analyze.command(epilog=examples(
+    "nasbench analyze transfer -t tables/digits-pnas -t tables/fmnist-pnas --where 'num_blocks == 1'",
+    "nasbench analyze transfer -t tables/digits-pnas -t tables/fmnist-pnas -o runs/transfer"))
+@table_option(multiple=True, help="Two table folders of the same space (e.g. two datasets).")
+@click.option("--metric", "metrics", multiple=True, default=("val_acc", "test_acc"), show_default=True,
+              help="Accuracy column(s) to compare; repeatable.")
+@click.option("--where", default=None, help="Compare only these cells, e.g. 'num_blocks == 1'.")
+@click.option("--top", "tops", type=click.IntRange(min=1), multiple=True, default=(10, 25),
+              show_default=True, help="Top-k overlaps to count; repeatable.")
+@out_option(folder=True, required=False, path_type=Path,
+            help="Write README.md, transfer.png/.svg and transfer.parquet.")
+def transfer(tables, metrics, where, tops, out):
+    """Rank transfer between two tables: Spearman, Kendall and top-k overlap of the seed-mean
+    metric over the cells both hold, as NAS-Bench-201 reports between its datasets."""
+    import tempfile
+
+    from nasbench.analysis.transfer import write_transfer
+
+    if len(tables) != 2:
+        raise click.UsageError(f"give exactly two tables (-t A -t B), got {len(tables)}")
+    with tempfile.TemporaryDirectory() as scratch:
+        lines, _ = write_transfer(tables[0], tables[1], out or scratch, metrics=metrics,
+                                  where=where, top=tuple(tops))
+    table = [line for line in lines if line.startswith("|")]
+    click.echo("\n".join(table))
+    if out is not None:
+        readme = out / "README.md"
+        readme.write_text("\n".join([f"# Rank transfer: `{tables[0]}` vs `{tables[1]}`", ""] + lines
+                                     + ["## Regenerate", "", "```",
+                                        command_line(click.get_current_context()), "```", ""]))
+        click.echo(f"wrote {readme}")
