@@ -89,6 +89,19 @@ def test_extrapolation_protocol_b_to_b_plus_1(table):
     assert (learned["kendall_tau"] > 0.5).all()  # the op effect carries over to b+1
 
 
+def test_several_top_k_match_the_predictions(table):
+    """precision@K for PNAS's beam sizes, recomputed by hand from the returned predictions."""
+    data = ArchData.from_table(table)
+    results, preds = extrapolation_eval(data, ["xgboost"], seeds=1, hparams=SMALL, top_k=(8, 16, 32))
+    row = results[(results["train_blocks"] == 1) & (results["predictor"] == "xgboost")].iloc[0]
+    p = preds[(preds["train_blocks"] == 1) & (preds["predictor"] == "xgboost")]
+    for k in (8, 16, 32):
+        true_top = set(p.nlargest(k, "y_true")["arch_hash"])
+        pred_top = set(p.nlargest(k, "y_pred")["arch_hash"])
+        assert row[f"precision_at_{k}"] == pytest.approx(len(true_top & pred_top) / k)
+    assert "precision_at_10" not in results
+
+
 def test_run_evaluation_writes_report(table, tmp_path):
     out = tmp_path / "eval"
     frames = run_evaluation(table, ["xgboost", "mlp_ensemble"], out, sizes=[20, 50, "all"],
@@ -151,9 +164,11 @@ def test_cli_fit_predict_eval_round_trip(table, tmp_path):
     res = runner.invoke(predictor_cli, [
         "eval", "--table", str(table), "--models", "xgboost", "--sizes", "20,all", "--n-seeds", "2",
         "-p", "xgboost.min_child_weight=1", "-p", "xgboost.learning_rate=0.1", "-p", "xgboost.n_jobs=1",
-        "--out", str(out)])
+        "--top-k", "8", "--top-k", "16", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "extrapolation" in res.output and os.path.exists(out / "README.md")
+    readme = (out / "README.md").read_text()
+    assert "### precision_at_8 (columns: b)" in readme and "### precision_at_16 (columns: b)" in readme
     end = (out / "README.md").read_text().rstrip().split("## Regenerate")[-1]
     assert "--sizes 20,all --n-seeds 2" in end and f"--out {out}" in end and end.endswith("```")
     res = runner.invoke(predictor_cli, ["eval", "--table", str(table), "--sizes", "1,x", "--out", str(out)])

@@ -74,7 +74,8 @@ def fit(table, model, target, params, seed, out) -> None:
 @renamed(("--seeds",), "--n-seeds", "n_seeds", type=click.IntRange(1))
 @click.option("--target", default="val_acc", show_default=True, help="Column to predict (seed mean).")
 @click.option("--test-fraction", default=0.2, show_default=True, type=float, help="Held-out test share.")
-@click.option("--top-k", default=10, show_default=True, type=click.IntRange(1), help="k of precision@k.")
+@click.option("--top-k", "top_k", multiple=True, default=(10,), show_default=True, type=click.IntRange(1),
+              help="k of precision@k; repeatable (e.g. --top-k 8 --top-k 16 --top-k 25 --top-k 32).")
 @click.option("--param", "-p", "params", multiple=True, metavar="MODEL.KEY=VALUE",
               help="Hyper-parameter override, repeatable (e.g. -p lstm.epochs=20).")
 @click.option("--no-extrapolation", is_flag=True, help="Skip the b -> b+1 protocol.")
@@ -91,7 +92,7 @@ def evaluate(table, models, sizes, n_seeds, target, test_fraction, top_k, params
         raise click.BadParameter("give at least one model", param_hint="--models")
     frames = run_evaluation(table, names, out, sizes=_sizes(sizes), seeds=n_seeds, target=target,
                             hparams=parse_params(params, scope="MODEL"), test_fraction=test_fraction,
-                            top_k=top_k, extrapolation=not no_extrapolation,
+                            top_k=top_k[0] if len(top_k) == 1 else tuple(top_k), extrapolation=not no_extrapolation,
                             include_baseline=not no_baseline, progress=progress,
                             command=command_line(click.get_current_context()))
     summary = frames["summary"]

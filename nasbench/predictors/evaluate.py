@@ -40,7 +40,7 @@ def _make(name: str, seed: int, data: ArchData, hparams: Mapping[str, Mapping]):
 
 
 def _run(name: str, full: ArchData, train: ArchData, test: ArchData, seed: int,
-         hparams: Mapping, top_k: int, info: dict) -> tuple[dict, pd.DataFrame]:
+         hparams: Mapping, top_k: int | Sequence[int], info: dict) -> tuple[dict, pd.DataFrame]:
     """Fit one predictor, score it on ``test``; a metrics row and a predictions frame."""
     model = _make(name, seed, full, hparams)
     t0 = time.perf_counter()
@@ -82,7 +82,7 @@ def _grow(bar, more: int, done: int = 0) -> None:
 
 def train_size_sweep(data: ArchData, models: Sequence[str], sizes: Iterable = DEFAULT_SIZES,
                      seeds: int = 5, test_fraction: float = 0.2, split_seed: int = 0,
-                     hparams: Mapping | None = None, top_k: int = 10,
+                     hparams: Mapping | None = None, top_k: int | Sequence[int] = 10,
                      include_baseline: bool = True, bar=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(results, predictions) of the train-size sweep; see the module docstring. ``bar``: a
     progress bar (``nasbench.progress``) that counts fitted predictors."""
@@ -121,7 +121,7 @@ def train_size_sweep(data: ArchData, models: Sequence[str], sizes: Iterable = DE
 
 
 def extrapolation_eval(data: ArchData, models: Sequence[str], seeds: int = 5,
-                       hparams: Mapping | None = None, top_k: int = 10,
+                       hparams: Mapping | None = None, top_k: int | Sequence[int] = 10,
                        include_baseline: bool = True, bar=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(results, predictions) of the PNAS protocol: train on <= b blocks, test on b+1."""
     hparams = hparams or {}
@@ -180,7 +180,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
 def run_evaluation(source, models: Sequence[str], out_dir: str | os.PathLike | None = None,
                    sizes: Iterable = DEFAULT_SIZES, seeds: int = 5, target: str = "val_acc",
                    hparams: Mapping | None = None, test_fraction: float = 0.2, split_seed: int = 0,
-                   top_k: int = 10, extrapolation: bool = True, include_baseline: bool = True,
+                   top_k: int | Sequence[int] = 10, extrapolation: bool = True, include_baseline: bool = True,
                    command: str | None = None, progress: bool | None = False) -> dict[str, pd.DataFrame]:
     """Sweep + b → b+1 + calibration on a table (folder/DataFrame) or an :class:`ArchData`.
 

@@ -7,7 +7,7 @@ is Kendall tau-b. ``sparse_kendall_tau`` follows NAS-Bench-301: round the *predi
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from scipy import stats
@@ -88,15 +88,17 @@ def expected_coverage(z: float) -> float:
     return float(stats.norm.cdf(z) - stats.norm.cdf(-z))
 
 
-def all_metrics(y_true, y_pred, top_k: int = 10) -> dict[str, float]:
-    """The standard metric set used by the evaluation (k clipped to the test size)."""
+def all_metrics(y_true, y_pred, top_k: int | Sequence[int] = 10) -> dict[str, float]:
+    """The standard metric set used by the evaluation: one ``precision_at_<k>`` per k of
+    ``top_k`` (an int or several; each k clipped to the test size)."""
     a, b = _pair(y_true, y_pred)
-    k = max(1, min(top_k, a.size))
-    return {
+    out = {
         "kendall_tau": kendall_tau(a, b),
         "spearman": spearman(a, b),
         "sparse_kendall_tau": sparse_kendall_tau(a, b),
-        f"precision_at_{top_k}": precision_at_k(a, b, k) if a.size else float("nan"),
-        "r2": r2(a, b),
-        "mae": mae(a, b),
     }
+    for top in ((top_k,) if isinstance(top_k, int) else tuple(top_k)):
+        k = max(1, min(top, a.size))
+        out[f"precision_at_{top}"] = precision_at_k(a, b, k) if a.size else float("nan")
+    out.update(r2=r2(a, b), mae=mae(a, b))
+    return out

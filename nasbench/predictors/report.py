@@ -45,13 +45,15 @@ def write_report(out_dir: str | os.PathLike, frames: Mapping[str, pd.DataFrame],
     regenerates it); returns the README path."""
     meta = dict(meta or {})
     summary, preds, calib = frames["summary"], frames["predictions"], frames["calibration"]
-    top = f"precision_at_{meta.get('top_k', 10)}"
+    tops = meta.get("top_k", 10)
+    tops = [f"precision_at_{k}" for k in ((tops,) if isinstance(tops, int) else tops)]
     lines = ["# Predictor evaluation", ""]
     if meta:
         lines += ["Settings: " + ", ".join(f"`{k}={v}`" for k, v in meta.items()), ""]
     lines += ["Metrics on held-out architectures, mean ± std over seeds. Kendall tau is tau-b; "
               "sparse KT rounds predictions to 0.001 (NAS-Bench-301); precision@k is the "
-              "fraction of the true top-k among the predicted top-k. `params` ranks by "
+              "fraction of the true top-k among the predicted top-k (k × precision@k is the top-k "
+              "overlap; PNAS keeps K = 8, 16 or 32 cells per step). `params` ranks by "
               "parameter count (a linear fit on log10 params). NaN (–) means a constant "
               "prediction.", ""]
     if "xgboost" in meta.get("models", ()):
@@ -61,7 +63,7 @@ def write_report(out_dir: str | os.PathLike, frames: Mapping[str, pd.DataFrame],
     sweep = summary[summary["protocol"] == "train_size"] if len(summary) else summary
     if len(sweep):
         lines += ["## (a) Train-size sweep", ""]
-        for metric in ("kendall_tau", "spearman", "sparse_kendall_tau", top, "r2"):
+        for metric in ("kendall_tau", "spearman", "sparse_kendall_tau", *tops, "r2"):
             if f"{metric}_mean" not in sweep:
                 continue
             lines += [f"### {metric} by train size", "", markdown_table(_mean_pm_std(sweep, metric, "train_size"))]
@@ -75,7 +77,7 @@ def write_report(out_dir: str | os.PathLike, frames: Mapping[str, pd.DataFrame],
     ex = summary[summary["protocol"] == "extrapolation"] if len(summary) else summary
     lines += ["## (b) PNAS b → b+1: train on ≤ b blocks, test on b+1", ""]
     if len(ex):
-        for metric in ("kendall_tau", "spearman", top):
+        for metric in ("kendall_tau", "spearman", *tops):
             lines += [f"### {metric} (columns: b)", "", markdown_table(_mean_pm_std(ex, metric, "train_blocks"))]
         png = plots.plot_extrapolation(summary, "kendall_tau", os.path.join(out_dir, "extrapolation.png"))
         if png:
