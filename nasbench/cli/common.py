@@ -2,9 +2,7 @@
 (output paths checked before work, block counts), deprecated spellings and help examples."""
 from __future__ import annotations
 
-import ast
 import functools
-import json
 import os
 import sys
 from pathlib import Path
@@ -63,13 +61,11 @@ def parse_int_range(text: str, name: str = "value") -> list[int]:
 
 
 def _literal(text: str):
-    """A ``--param`` value: JSON / Python literal if it parses, else the string itself."""
-    for parse in (json.loads, ast.literal_eval):
-        try:
-            return parse(text)
-        except (ValueError, SyntaxError):
-            continue
-    return text
+    """A ``--param`` value: JSON / Python literal if it parses, else the string itself (the
+    rule of inline arm options, :func:`nasbench.search.arms.literal`)."""
+    from nasbench.search.arms import literal
+
+    return literal(text)
 
 
 def parse_params(items: tuple[str, ...], scope: str | None = None) -> dict:

@@ -155,7 +155,8 @@ def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surr
     "--budget-models 200 -o runs/compare-evo"))
 @table_option()
 @click.option("--algorithms", default="random,evolution,rl,pnas", show_default=True,
-              help="Comma-separated algorithm names.")
+              help="Comma-separated arms: algorithm names, optionally with inline options, "
+                   "e.g. 'pnas[K=8,surrogate=xgboost],pnas[K=32],rl,ppo'.")
 @click.option("--n-seeds", default=20, show_default=True, type=int, help="Seeds 0..N-1 per algorithm.")
 @renamed(("--seeds",), "--n-seeds", "n_seeds", type=int)
 @common
@@ -175,7 +176,9 @@ def compare(table, algorithms, n_seeds, budget_models, budget_seconds, miss, see
 
     from nasbench.search import harness
 
-    names = [a.strip() for a in algorithms.split(",") if a.strip()]
+    from nasbench.search.arms import split_arms
+
+    names = split_arms(algorithms)
     if n_seeds < 1:
         raise ValueError(f"--n-seeds must be >= 1, got {n_seeds}")
     budget = _budget(budget_models, budget_seconds)

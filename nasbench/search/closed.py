@@ -10,11 +10,14 @@ default size.
 from __future__ import annotations
 
 
-def searched_b(name: str, options: dict, default_max: int) -> int:
-    """The largest block count ``name`` with ``options`` can ask for."""
+def searched_b(arm: str, options: dict, default_max: int) -> int:
+    """The largest block count the arm ``arm`` (e.g. ``pnas[Bmax=2]``) with extra ``options``
+    can ask for."""
     from nasbench.search import get_algorithm
+    from nasbench.search.arms import arm_options
     from nasbench.search.base import parse_blocks
 
+    name, options = arm_options(arm, {arm: options})
     if name == "pnas":
         return int(options.get("Bmax", get_algorithm("pnas").defaults["Bmax"]))
     blocks = options.get("blocks")

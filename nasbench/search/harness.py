@@ -31,6 +31,7 @@ import pandas as pd
 
 from nasbench.progress import progress_bar
 from nasbench.search import get_algorithm
+from nasbench.search.arms import arm_options
 from nasbench.search.base import COLUMNS, Budget
 from nasbench.search.trajectory import iter_runs
 
@@ -78,8 +79,8 @@ def run_job(job: dict) -> pd.DataFrame:
         surrogate = _SURROGATES.get(path) or _SURROGATES.setdefault(path, TableSurrogate.load(path))
     ev = ReplayEvaluator(_TABLES[table], seed_policy=job.get("seed_policy", "mean"),
                          miss=job.get("miss", "restrict"), surrogate=surrogate, rng=job["seed"])
-    traj = get_algorithm(job["algorithm"]).run(ev, Budget(**job["budget"]), job["seed"],
-                                               **job.get("options", {}))
+    name, options = arm_options(job["algorithm"], {job["algorithm"]: job.get("options", {})})
+    traj = get_algorithm(name).run(ev, Budget(**job["budget"]), job["seed"], **options)
     frame = traj.to_frame()
     frame.insert(0, "seed", int(job["seed"]))
     frame.insert(0, "algorithm", job["algorithm"])
@@ -89,10 +90,13 @@ def run_job(job: dict) -> pd.DataFrame:
 def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = None,
              seed_policy="mean", miss: str = "restrict", surrogate=None,
              workers: int | None = None, progress: bool | None = False) -> pd.DataFrame:
-    """Every (algorithm, seed) run; ``seeds`` is a count or a list; ``options`` maps an
-    algorithm name to its options; ``surrogate`` (miss='surrogate') is a fitted
+    """Every (algorithm, seed) run; ``seeds`` is a count or a list; ``algorithms`` are arm
+    specs (:mod:`nasbench.search.arms`, e.g. ``pnas[K=8]``); ``options`` maps an arm to
+    options added to its inline ones; ``surrogate`` (miss='surrogate') is a fitted
     TableSurrogate's saved path; ``progress``: see :func:`nasbench.progress.progress_bar`."""
     algorithms = [algorithms] if isinstance(algorithms, str) else list(algorithms)
+    if len(set(algorithms)) < len(algorithms):
+        raise ValueError(f"an arm is given twice: {', '.join(algorithms)}")
     seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else list(seeds)
     if not algorithms or not seeds:
         raise ValueError("need at least one algorithm and one seed")
@@ -102,8 +106,9 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
         if provider is not None:
             provider.check_arm(name, options.get(name, {}), budget, seed_policy, miss)
             continue
-        algo = get_algorithm(name)  # unknown names fail here, before any work
-        unknown = sorted(set(options.get(name, {})) - set(algo.defaults))
+        base, opts = arm_options(name, options)
+        algo = get_algorithm(base)  # unknown names fail here, before any work
+        unknown = sorted(set(opts) - set(algo.defaults))
         if unknown:
             raise ValueError(f"unknown option(s) for {name}: {', '.join(unknown)}")
         if algo.needs_budget and budget.unlimited:

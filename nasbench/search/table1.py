@@ -160,12 +160,16 @@ def _num(v, digits=1) -> str:
 
 
 def render(t1: pd.DataFrame, source: str, pnas_total: float | None,
-           predicted: dict | None = None) -> list[str]:
-    """The README's Table-1 section; ``predicted`` (surrogate mode): algorithm -> fraction of
-    its answers that were predicted, shown in every row."""
+           predicted: dict | None = None, reference: str | None = "pnas") -> list[str]:
+    """The README's Table-1 section against the PNAS arm ``reference`` (None: a given
+    target); ``predicted`` (surrogate mode): algorithm -> fraction of its answers that were
+    predicted, shown in every row."""
     total = (f"models / PNAS's total models per run ({pnas_total:,.0f}, B1 included)" if pnas_total
              else "needs pnas runs")
-    lines = ["## Table 1: models to reach PNAS's top-M accuracy", "",
+    whose = ("PNAS's top-M accuracy" if reference in ("pnas", None)
+             else f"`{reference}`'s top-M accuracy")
+    lines = [f"## Table 1: models to reach {whose}" if reference is not None
+             else "## Table 1: models to reach the given target", "",
              f"target_M: {source}. A run reaches it when the mean val of its M best distinct cells "
              "so far does; runs that never do are censored at their length, never counted at it: "
              "*reached* gives their share and the median is the Kaplan-Meier estimate (∞: under "
@@ -190,35 +194,49 @@ def render(t1: pd.DataFrame, source: str, pnas_total: float | None,
     return lines
 
 
+def reference_arms(df: pd.DataFrame) -> list[str]:
+    """The PNAS arms of a comparison (``pnas`` and variants like ``pnas[K=8]``, see
+    :mod:`nasbench.search.arms`): each one sets its own Table-1 targets."""
+    from nasbench.search.arms import parse_arm
+
+    return [a for a in pd.unique(df["algorithm"]) if parse_arm(a)[0] == "pnas"]
+
+
 def write_sections(df: pd.DataFrame, bench, out, target: float | None, seed_policy,
                    predicted: dict | None = None) -> list[str]:
     """Table 1 (table1.csv) and the selected cells' held-out scores (selected.csv) into
     ``out``; returns their README lines. Targets: ``target`` for every M when given, else
-    PNAS's (refused above :func:`best_measured`)."""
+    each PNAS arm's own (one table per arm, against every non-PNAS arm; refused above
+    :func:`best_measured`)."""
     from pathlib import Path
 
     from nasbench.search import heldout
 
     out = Path(out)
     cap = best_measured(bench, seed_policy)
-    pnas_total = total_models(df, "pnas")
+    refs = reference_arms(df)
+    plans = []  # (reference or None, targets, source, PNAS total, runs compared)
     if target is not None:
         tgts = {m: check_target(target, cap) for m in MS}
-        source = f"the given target {float(target):.4f} for every M"
-    elif pnas_total is not None:
-        tgts = {m: check_target(t, cap, f"target_{m} (from PNAS's runs)") for m, t in targets(df).items()}
-        source = "the median over PNAS's runs of its final top-M mean val"
-    else:
-        tgts = None
-    if tgts is None:
+        plans.append((None, tgts, f"the given target {float(target):.4f} for every M",
+                      total_models(df, refs[0]) if refs else None, df))
+    for ref in refs if target is None else ():
+        tgts = {m: check_target(t, cap, f"target_{m} (from {ref}'s runs)")
+                for m, t in targets(df, reference=ref).items()}
+        plans.append((ref, tgts, f"the median over {ref}'s runs of its final top-M mean val",
+                      total_models(df, ref), df[(df["algorithm"] == ref) | ~df["algorithm"].isin(refs)]))
+    if not plans:
         lines = ["## Table 1: models to reach PNAS's top-M accuracy", "",
                  "Not measured: it needs `pnas` among the algorithms or an explicit `--target-acc`."]
     else:
-        t1 = table1(models_to_target(df, tgts), pnas_total)
-        if predicted is not None:
-            t1["predicted_frac"] = t1["algorithm"].map(predicted)
-        t1.to_csv(out / "table1.csv", index=False)
-        lines = render(t1, source, pnas_total, predicted)
+        lines, frames = [], []
+        for ref, tgts, source, total, runs in plans:
+            t1 = table1(models_to_target(runs, tgts), total)
+            if predicted is not None:
+                t1["predicted_frac"] = t1["algorithm"].map(predicted)
+            frames.append(t1.assign(reference=ref or "given target"))
+            lines += render(t1, source, total, predicted, reference=ref) + [""]
+        pd.concat(frames, ignore_index=True).to_csv(out / "table1.csv", index=False)
     sel = heldout.selected(df, bench, seed_policy)
     sel.to_csv(out / "selected.csv", index=False)
     return lines + [""] + heldout.render(heldout.summarise(sel), seed_policy)
