@@ -73,7 +73,6 @@ def _out_dir(out: Path | None) -> Path | None:
 
 @click.group(cls=Group, epilog=examples(
     "nasbench analyze report -t tables/digits-pnas -o runs/report",
-    "nasbench analyze edf -t tables/digits-pnas --normalize params -o runs/edf",
     "nasbench analyze transfer -t tables/digits-pnas -t tables/fmnist-pnas --where 'num_blocks == 1'"))
 def analyze() -> None:
     """Design-space analysis (Radosavovic et al., ICCV 2019): EDFs, KS tests, random search."""
