@@ -24,8 +24,10 @@ def test_split_and_parse_arms():
     assert parse_arm("ppo[lr=3.5e-4]") == ("ppo", {"lr": 3.5e-4})
     assert parse_arm("evolution[blocks=[1, 2]]") == ("evolution", {"blocks": [1, 2]})
     assert parse_arm("rl") == ("rl", {})
+    assert parse_arm('pnas[surrogate=xgboost,surrogate_params={"min_child_weight": 1, "n_jobs": 1}]') == (
+        "pnas", {"surrogate": "xgboost", "surrogate_params": {"min_child_weight": 1, "n_jobs": 1}})
     assert arm_options("pnas[K=8]", {"pnas[K=8]": {"K": 16, "Bmax": 2}}) == ("pnas", {"K": 16, "Bmax": 2})
-    for bad, match in (("pnas[K=8", "unbalanced"), ("pnas]", "unbalanced")):
+    for bad, match in (("pnas[K=8", "unbalanced"), ("pnas]", "unbalanced"), ("pnas[p={]", "unbalanced")):
         with pytest.raises(ValueError, match=match):
             split_arms(bad)
     for bad, match in (("pnas[K]", "not KEY=VALUE"), ("[K=8]", "expected NAME"), ("pnas[K=8]x", "expected NAME")):

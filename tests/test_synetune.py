@@ -179,6 +179,22 @@ def test_arms_in_the_comparison_report(st, tmp_path):
         harness.run_many(TABLE, ["st:Nope"], 1, Budget(models=5), workers=1)
 
 
+def test_arm_with_inline_options_and_held_out_seeds(st, tmp_path):
+    """st: arms take inline options like our own, and under seed_policy='random' the cell a
+    syne-tune run selects is scored on the seeds it did not see (B1: 3 seeds, closed)."""
+    import pandas as pd
+
+    from nasbench.search import harness
+
+    arms = ["random[blocks=1]", "st:REA[blocks=1,population_size=10,sample_size=3]"]
+    harness.compare(TABLE, arms, 3, Budget(models=40), tmp_path, seed_policy="random", workers=1)
+    df = pd.read_parquet(tmp_path / "trajectories.parquet")
+    assert set(df.algorithm) == set(arms) and set(df.num_blocks) == {1}
+    sel = pd.read_csv(tmp_path / "selected.csv").set_index("algorithm")
+    assert sel.loc[arms[1], "heldout_val"].notna().all()  # every run's pick matched its seed
+    assert sel.loc[arms[1], "percentile"].between(0, 100).all()
+
+
 def test_cli_export(st, tmp_path):
     r = CliRunner().invoke(main, ["export", "syne-tune", "-t", TABLE, "-o", str(tmp_path / "o"),
                                   "--blocks", "1"])
@@ -206,3 +222,32 @@ def test_bayesian_optimization_arm_on_closed_table(st, bench):
     pytest.importorskip("botorch", reason="st:BayesianOptimization needs botorch")
     df = st.run_arm(bench, "st:BayesianOptimization", Budget(models=12), seed=0, blocks=1).frame()
     assert len(df) == 12 and set(df.arch) <= set(bench.archs(1)) and (df.epochs == 10).all()
+
+
+def test_random_seed_policy_answers_one_recorded_seed_uniformly(st, bench, exported):
+    """seed_policy='random': each trial sees one recorded training run of its cell, each of the
+    cell's k seeds with probability 1/k (B1 cells: 3 seeds; B2..B5 of this table: 1)."""
+    from scipy import stats
+
+    bb = st.load(exported, seed_policy="random")
+    assert bb.num_seeds == 3  # lcm(3, 1)
+    b1, b4 = bench.archs(1)[0], bench.archs(4)[0]
+    f32 = np.float32  # syne-tune stores objectives as float32
+    got = [bb.objective_function({"arch": b1, "space": "pnas"}, fidelity=10, seed=j)["val_acc"] for j in range(3)]
+    assert got == [f32(bench.query(b1, seed=s)["val_acc"]) for s in (0, 1, 2)]
+    assert {bb.objective_function({"arch": b4, "space": "pnas"}, fidelity=10, seed=j)["val_acc"]
+            for j in range(3)} == {f32(bench.query(b4, seed=0)["val_acc"])}
+    from nasbench.integrations.synetune.arms import blackbox_for
+
+    run = st.run_arm(blackbox_for(bench, blocks=1, seed_policy="random"), "st:RandomSearch",
+                     Budget(models=300), seed=1)
+    df = run.frame()
+    drawn = []
+    for r in df.itertuples():
+        per_seed = [f32(bench.query(r.arch, seed=s)["val_acc"]) for s in (0, 1, 2)]
+        assert f32(r.val_acc) in per_seed  # one real training run, never a mean
+        drawn.append(per_seed.index(f32(r.val_acc)))
+    counts = np.bincount(drawn, minlength=3)
+    assert stats.chisquare(counts).pvalue > 1e-3, counts  # ties in val only favour seed 0 a little
+    assert st.run_arm(blackbox_for(bench, blocks=1, seed_policy="random"), "st:RandomSearch",
+                      Budget(models=300), seed=1).frame().equals(df)

@@ -22,17 +22,18 @@ def literal(text: str):
 
 
 def split_arms(text: str) -> list[str]:
-    """Comma-separated arm specs; commas inside ``[...]`` belong to the arm."""
+    """Comma-separated arm specs; commas inside ``[...]`` (and inside a value's ``{...}`` or
+    ``(...)``) belong to the arm."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
-        depth += (ch == "[") - (ch == "]")
+        depth += (ch in "[{(") - (ch in "]})")
         if depth < 0:
-            raise ValueError(f"unbalanced ']' in {text!r}")
+            raise ValueError(f"unbalanced {ch!r} in {text!r}")
         if ch == "," and depth == 0:
             parts.append(text[start:i])
             start = i + 1
     if depth:
-        raise ValueError(f"unbalanced '[' in {text!r}")
+        raise ValueError(f"unbalanced brackets in {text!r}")
     parts.append(text[start:])
     return [a.strip() for a in parts if a.strip()]
 

@@ -63,8 +63,11 @@ def run_job(job: dict) -> pd.DataFrame:
     """One replay run; ``job``: table, algorithm, seed, budget (dict), options, seed_policy,
     miss, surrogate (a saved TableSurrogate path or None). Importable by spawn workers."""
     provider = _provider(job["algorithm"])
-    if provider is not None:
-        return provider.run_job(job)
+    if provider is not None:  # the plug-in sees the bare name and merged options; rows keep the arm
+        name, options = arm_options(job["algorithm"], {job["algorithm"]: job.get("options", {})})
+        frame = provider.run_job({**job, "algorithm": name, "options": options})
+        frame["algorithm"] = job["algorithm"]
+        return frame
     from nasbench.search.evaluators import ReplayEvaluator
     from nasbench.tables import Benchmark
 
@@ -103,10 +106,10 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
     options = dict(options or {})
     for name in algorithms:
         provider = _provider(name)
-        if provider is not None:
-            provider.check_arm(name, options.get(name, {}), budget, seed_policy, miss)
-            continue
         base, opts = arm_options(name, options)
+        if provider is not None:
+            provider.check_arm(base, opts, budget, seed_policy, miss)
+            continue
         algo = get_algorithm(base)  # unknown names fail here, before any work
         unknown = sorted(set(opts) - set(algo.defaults))
         if unknown:

@@ -2,7 +2,7 @@
 
 With ``seed_policy='random'`` (or a fixed seed) every answer is one training run of the table.
 A run selects its best cell by the val it saw; the answer's seed is the table run whose
-(val, test, seconds) the answer repeats, and the cell is scored on the mean val and test of
+(val, test) the answer repeats (:func:`seen_runs`), and the cell is scored on the mean val and test of
 its OTHER usable runs (:mod:`nasbench.tables.seeds`), its *held-out* score. The percentile
 places that score among the seed-mean vals of every table cell with the block counts the runs
 searched (on a closed table: the whole space up to that B), scipy's ``kind='weak'``. Under
@@ -14,6 +14,16 @@ import math
 
 import numpy as np
 import pandas as pd
+
+
+def seen_runs(runs: pd.DataFrame, answer) -> np.ndarray:
+    """Mask of the table ``runs`` of one cell whose (val, test) the ``answer`` repeats, up to
+    float32 storage (syne-tune's blackboxes hold float32); ties broken by train_seconds."""
+    close = lambda col: np.isclose(runs[col].to_numpy(np.float64), float(answer[col]),  # noqa: E731
+                                   rtol=1e-6, atol=1e-9)
+    seen = close("val_acc") & close("test_acc")
+    exact = seen & (runs["train_seconds"].to_numpy(np.float64) == float(answer["train_seconds"]))
+    return exact if exact.any() else seen
 
 
 def selected(df: pd.DataFrame, bench, seed_policy="mean") -> pd.DataFrame:
@@ -43,8 +53,7 @@ def selected(df: pd.DataFrame, bench, seed_policy="mean") -> pd.DataFrame:
             row.update(arch=pick["arch"], seen_val=float(pick["val_acc"]))
             g = by_arch.get(pick["arch"])
             if seed_policy != "mean" and g is not None and not bool(pick.get("predicted", False)):
-                seen = ((g["val_acc"] == pick["val_acc"]) & (g["test_acc"] == pick["test_acc"])
-                        & (g["train_seconds"] == pick["train_seconds"])).to_numpy().copy()
+                seen = seen_runs(g, pick)
                 if seen.any():
                     seen[np.flatnonzero(seen)[1:]] = False  # identical repeats: hold out the others
                     rest = g[~seen]

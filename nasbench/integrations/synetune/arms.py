@@ -197,7 +197,9 @@ def run_arm(source, optimizer: str, budget: Budget, seed: int = 0, *, encoding: 
 
     with _scoped_run(int(seed)):
         scheduler = opt.make(bb.configuration_space, bb.max_epochs, seed, options)
-        backend = UserBlackboxBackend(blackbox=bb, elapsed_time_attr="elapsed_time", seed=0,
+        # seed=None: syne-tune draws a slot per trial (from numpy's global RNG, seeded above)
+        backend = UserBlackboxBackend(blackbox=bb, elapsed_time_attr="elapsed_time",
+                                      seed=None if bb.seed_policy == "random" else 0,
                                       simulator_config=SimulatorConfig(0.0, 0.0, 0.0, 0.0, 0.0))
         tuner = Tuner(trial_backend=backend, scheduler=scheduler, stop_criterion=stop,
                       n_workers=1, sleep_time=0, callbacks=[callback], save_tuner=False,
@@ -250,9 +252,6 @@ def check_arm(name: str, options: dict, budget: Budget, seed_policy="mean",
     opt = get_optimizer(name)
     if budget.unlimited:
         raise ValueError(f"algorithm {name!r} needs a budget (models and/or seconds)")
-    if seed_policy == "random":
-        raise ValueError(f"{name}: seed_policy 'random' is not supported for syne-tune arms "
-                         "(use 'mean' or a seed number)")
     if miss == "surrogate":
         raise ValueError(f"{name}: miss='surrogate' is not supported for syne-tune arms "
                          "(they search the table's cells)")

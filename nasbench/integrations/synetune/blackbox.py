@@ -8,11 +8,16 @@ configuration of the ``blocks`` space has a row; the ``cell`` encoding only prop
 
 ``seed_policy``: ``None`` keeps every seed slot (syne-tune draws one per trial); ``'mean'``
 (what our replay evaluators use by default) averages each cell's really recorded seeds into
-one slot; an int keeps that training seed's slot (filled slots as exported).
+one slot; ``'random'`` (our replay's one-seed-per-answer policy) lays out lcm(k) slots in
+which each cell's k recorded seeds appear equally often, so syne-tune's uniform per-trial
+draw picks each recorded seed of the cell with probability 1/k (the exported cyclic
+filling would favour the first seeds of a cell with fewer seeds); an int keeps that
+training seed's slot (filled slots as exported).
 """
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +38,16 @@ class CanonicalBlackbox(BlackboxTabular):
             with np.errstate(invalid="ignore"):
                 total = np.where(mask[:, :, None, None], values, 0.0).sum(axis=1, keepdims=True)
                 values = total / mask.sum(axis=1)[:, None, None, None]
+        elif seed_policy == "random":
+            index = [[seeds.index(s) for s in rec] for rec in nb["recorded"]]
+            if not all(index):
+                raise ValueError("seed_policy 'random' needs at least one recorded seed per cell")
+            slots = math.lcm(*{len(ix) for ix in index})
+            take = np.array([[ix[j % len(ix)] for j in range(slots)] for ix in index])
+            values = values[np.arange(len(index))[:, None], take]
         elif seed_policy is not None:
             if isinstance(seed_policy, bool) or int(seed_policy) not in seeds:
-                raise ValueError(f"seed_policy must be None, 'mean' or one of the seeds "
+                raise ValueError(f"seed_policy must be None, 'mean', 'random' or one of the seeds "
                                  f"{seeds}, got {seed_policy!r}")
             j = seeds.index(int(seed_policy))
             values = values[:, j:j + 1]
