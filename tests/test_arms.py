@@ -54,6 +54,8 @@ def test_variants_run_side_by_side_with_one_table1_per_pnas_arm(tmp_path):
     text = readme.read_text()
     assert "## Table 1: models to reach `pnas[Bmax=1]`'s top-M accuracy" in text
     assert "## Table 1: models to reach `pnas[Bmax=1,surrogate=xgboost]`'s top-M accuracy" in text
+    for figure in ("table1_reach_1.png", "table1_reach_2.png"):  # reach curves per PNAS arm
+        assert f"({figure})" in text and (out / figure).stat().st_size > 10_000
     with pytest.raises(ValueError, match="unknown option"):
         harness.run_many(SHIPPED, ["random[nope=1]"], 1, Budget(models=5))
     with pytest.raises(ValueError, match="given twice"):

@@ -31,3 +31,35 @@ def plot_anytime(curves: pd.DataFrame, x: str, xlabel: str, path, title: str = "
     path = Path(path)
     fig.savefig(path, dpi=120)
     return path
+
+
+def plot_reach(hits: pd.DataFrame, path, title: str = "") -> Path:
+    """Share of runs whose top-M mean has reached target_M after k models, one panel per M,
+    one step line per algorithm (:func:`nasbench.search.table1.models_to_target` rows). A
+    line ends at the arm's budget; what is below 1 there is the censored share (runs stop
+    only at their budget, so this is 1 minus the Kaplan-Meier survival curve)."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    ms = sorted(hits["M"].unique())
+    fig = Figure(figsize=(4.2 * len(ms), 4.0))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(ms), squeeze=False)[0]
+    for ax, m in zip(axes, ms):
+        for algo, h in hits[hits["M"] == m].groupby("algorithm", sort=True):
+            end = int(h["budget"].max())
+            k = np.unique(np.r_[1, np.sort(h.loc[h["reached"], "models"].to_numpy()), end])
+            share = [(h["reached"] & (h["models"] <= x)).mean() for x in k]
+            ax.step(k, share, where="post", lw=1.4, label=f"{algo} ({h['reached'].mean():.0%})")
+        ax.set_xscale("log")
+        ax.set(xlabel="models trained", ylabel="runs at target", ylim=(-0.02, 1.02),
+               title=f"M = {m}: target {h['target'].iloc[0]:.4f}")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=6)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    return path

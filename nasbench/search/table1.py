@@ -229,13 +229,19 @@ def write_sections(df: pd.DataFrame, bench, out, target: float | None, seed_poli
         lines = ["## Table 1: models to reach PNAS's top-M accuracy", "",
                  "Not measured: it needs `pnas` among the algorithms or an explicit `--target-acc`."]
     else:
+        from nasbench.search.plots import plot_reach
+
         lines, frames = [], []
-        for ref, tgts, source, total, runs in plans:
-            t1 = table1(models_to_target(runs, tgts), total)
+        for i, (ref, tgts, source, total, runs) in enumerate(plans):
+            hits = models_to_target(runs, tgts)
+            t1 = table1(hits, total)
             if predicted is not None:
                 t1["predicted_frac"] = t1["algorithm"].map(predicted)
             frames.append(t1.assign(reference=ref or "given target"))
-            lines += render(t1, source, total, predicted, reference=ref) + [""]
+            figure = "table1_reach.png" if len(plans) == 1 else f"table1_reach_{i + 1}.png"
+            plot_reach(hits, out / figure, title=f"Runs at {ref or 'the given'} target, by models trained")
+            lines += render(t1, source, total, predicted, reference=ref) + [
+                "", f"![share of runs at target vs models]({figure})", ""]
         pd.concat(frames, ignore_index=True).to_csv(out / "table1.csv", index=False)
     sel = heldout.selected(df, bench, seed_policy)
     sel.to_csv(out / "selected.csv", index=False)
