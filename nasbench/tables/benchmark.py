@@ -73,13 +73,21 @@ class Benchmark:
         return cls(read_tables(path))
 
     @classmethod
+    def shipped(cls, name: str = "digits-pnas") -> "Benchmark":
+        """A table shipped inside the package by name: ``digits-pnas`` (8x8 digits, the
+        default) or ``fmnist-pnas`` (Fashion-MNIST at 7x7); see ``tables/<name>/TABLE.md``."""
+        root = Path(__file__).resolve().parents[1] / "shipped_tables"
+        path = root / name
+        if not (path / S.RUNS_FILE).is_file():
+            names = sorted(p.name for p in root.iterdir() if (p / S.RUNS_FILE).is_file()) if root.is_dir() else []
+            raise FileNotFoundError(f"no shipped table {name!r} (shipped: {', '.join(names) or 'none'}); "
+                                    "pass a TABLE path (build one with `nasbench build`)")
+        return cls.open(path)
+
+    @classmethod
     def default(cls) -> "Benchmark":
         """The table shipped with the package (``nasbench/shipped_tables/digits-pnas``)."""
-        path = Path(__file__).resolve().parents[1] / "shipped_tables" / "digits-pnas"
-        if not (path / S.RUNS_FILE).is_file():
-            raise FileNotFoundError(f"no shipped table at {path}; pass a TABLE path "
-                                    "(build one with `nasbench build`)")
-        return cls.open(path)
+        return cls.shipped("digits-pnas")
 
     # ------------------------------------------------------------------ lookup
     def resolve(self, arch) -> tuple[str, str]:
