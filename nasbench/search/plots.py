@@ -10,15 +10,20 @@ import pandas as pd
 def plot_anytime(curves: pd.DataFrame, x: str, xlabel: str, path, title: str = "",
                  log_x: bool = False) -> Path:
     """One line (mean) and band (lo..hi) per algorithm from :func:`harness.anytime` output."""
+    from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 4.2))
+    groups = list(curves.groupby("algorithm", sort=True))
+    many = len(groups) > 10  # e.g. 18 PNAS arms + 9 others: 20 colours x 2 line styles, legend aside
+    fig = Figure(figsize=(10.5, 5.2) if many else (6.4, 4.2))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    for algo, c in curves.groupby("algorithm", sort=True):
-        line, = ax.plot(c[x], c["mean"], label=f"{algo} (n={int(c['n'].max())})", lw=1.6)
-        ax.fill_between(c[x], c["lo"], c["hi"], color=line.get_color(), alpha=0.2, lw=0)
+    palette = colormaps["tab20"].colors if many else None
+    for i, (algo, c) in enumerate(groups):
+        style = dict(color=palette[i % 20], ls="-" if i < 20 else "--") if many else {}
+        line, = ax.plot(c[x], c["mean"], label=f"{algo} (n={int(c['n'].max())})", lw=1.4, **style)
+        ax.fill_between(c[x], c["lo"], c["hi"], color=line.get_color(), alpha=0.12 if many else 0.2, lw=0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test acc of val-selected best")
     if log_x:
@@ -26,7 +31,10 @@ def plot_anytime(curves: pd.DataFrame, x: str, xlabel: str, path, title: str = "
     if title:
         ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    if many:
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6)
+    else:
+        ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)
