@@ -9,7 +9,8 @@ import pandas as pd
 
 def plot_anytime(curves: pd.DataFrame, x: str, xlabel: str, path, title: str = "",
                  log_x: bool = False) -> Path:
-    """One line (mean) and band (lo..hi) per algorithm from :func:`harness.anytime` output."""
+    """One line (mean) and band (lo..hi) per algorithm from :func:`harness.anytime` output
+    (more than 10 algorithms: lines only, legend beside the axes)."""
     from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -23,7 +24,8 @@ def plot_anytime(curves: pd.DataFrame, x: str, xlabel: str, path, title: str = "
     for i, (algo, c) in enumerate(groups):
         style = dict(color=palette[i % 20], ls="-" if i < 20 else "--") if many else {}
         line, = ax.plot(c[x], c["mean"], label=f"{algo} (n={int(c['n'].max())})", lw=1.4, **style)
-        ax.fill_between(c[x], c["lo"], c["hi"], color=line.get_color(), alpha=0.12 if many else 0.2, lw=0)
+        if not many:  # with many arms the bands hide the lines; the tables carry the intervals
+            ax.fill_between(c[x], c["lo"], c["hi"], color=line.get_color(), alpha=0.2, lw=0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test acc of val-selected best")
     if log_x:
