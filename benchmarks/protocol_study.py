@@ -33,7 +33,8 @@ from nasbench.builder.protocol import PRESETS
 from nasbench.builder.runners import RunnerConfig
 from nasbench.data import get_spec
 from nasbench.space import pnas
-from nasbench.tables.signal import FINISHED, spearman, collapsed_mask, seed_correlation, top_quartile
+from nasbench.tables.signal import (FINISHED, collapsed_mask, held_out_top_quartile, seed_correlation,
+                                    spearman, top_quartile)
 
 DIGITS, FM = PRESETS["digits"], PRESETS["fmnist"]
 #: name -> protocol; "<name> (2x)" entries are the 2x-longer references of "<name>".
@@ -120,6 +121,7 @@ def row(name: str, folder: Path, reference: pd.DataFrame | None, archs=None) -> 
         "seed rho top25%": seed_correlation(runs, "val_acc", top)["rho"],
         **{f"top25% B{b}": seed_correlation(part, "val_acc", top_quartile(part))["rho"]
            for b, part in ((b, runs[runs["num_blocks"] == b]) for b in (1, 3))},
+        "top25% B1, held-out pick": held_out_top_quartile(runs[runs["num_blocks"] == 1]),
         "val-test rho top25%": spearman(at_top["val"], at_top["test"]) if len(at_top) >= 3 else float("nan"),
         "seed SD top": float(at_top["sd"].mean()),
         "binomial SD top": binomial,

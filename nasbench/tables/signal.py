@@ -75,6 +75,20 @@ def seed_correlation(runs: pd.DataFrame, metric: str, archs=None) -> dict:
     return {"rho": float(np.mean(rhos)) if rhos else None, "pairs": len(rhos), "archs": multi}
 
 
+def held_out_top_quartile(runs: pd.DataFrame, metric: str = "val_acc") -> float | None:
+    """Top-quartile seed agreement without selection bias: the quartile is chosen on one
+    seed's ``metric`` (the last seed) and Spearman's rho taken between two other seeds over
+    it. Picking the quartile on the same seeds that are correlated truncates their range and
+    biases rho down. Needs archs with >= 3 finished seeds (at least 12); None otherwise."""
+    done = runs[runs["status"].isin(FINISHED)]
+    wide = done.pivot(index="arch_hash", columns="seed", values=metric).dropna()
+    if wide.shape[1] < 3 or len(wide) < 12:
+        return None
+    pick, (a, b) = wide.columns[-1], wide.columns[:2]
+    top = wide[wide[pick] >= wide[pick].quantile(0.75)]
+    return spearman(top[a], top[b])
+
+
 def collapsed_mask(runs: pd.DataFrame, curves: pd.DataFrame, num_classes: int) -> pd.Series:
     """Per run (aligned with ``runs``): flagged ``collapsed``, or an ``ok`` run the rule catches
     (tables built before the flag existed)."""

@@ -16,7 +16,8 @@ import sys
 import numpy as np
 import pandas as pd
 
-from nasbench.tables.signal import FINISHED, collapsed_mask, seed_correlation, spearman, top_quartile
+from nasbench.tables.signal import (FINISHED, collapsed_mask, held_out_top_quartile, seed_correlation,
+                                    spearman, top_quartile)
 
 
 def _boot(runs: pd.DataFrame, archs, n: int = 500, seed: int = 0) -> tuple[float, float]:
@@ -30,17 +31,6 @@ def _boot(runs: pd.DataFrame, archs, n: int = 500, seed: int = 0) -> tuple[float
         if rho is not None:
             vals.append(rho)
     return (float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))) if vals else (np.nan, np.nan)
-
-
-def held_out_selection(runs: pd.DataFrame) -> float | None:
-    """Top quartile chosen on the last seed's val; Spearman between the other two seeds."""
-    done = runs[runs["status"].isin(FINISHED)]
-    wide = done.pivot(index="arch_hash", columns="seed", values="val_acc").dropna()
-    if wide.shape[1] < 3 or len(wide) < 12:
-        return None
-    pick, (a, b) = wide.columns[-1], wide.columns[:2]
-    top = wide[wide[pick] >= wide[pick].quantile(0.75)]
-    return spearman(top[a], top[b])
 
 
 def level_rows(path: str) -> list[list]:
@@ -59,7 +49,7 @@ def level_rows(path: str) -> list[list]:
         vt = spearman(means.loc[top, "val_acc"], means.loc[top, "test_acc"]) if len(top) >= 3 else np.nan
         r = tq["rho"]
         brown = k * r / (1 + (k - 1) * r) if r is not None and r > 0 else np.nan
-        ho = held_out_selection(lv)
+        ho = held_out_top_quartile(lv)
         fmt = lambda v: "—" if v is None or not np.isfinite(v) else f"{v:.2f}"  # noqa: E731
         rows.append([f"B{b}", len(seeds), k, fmt(overall["rho"]), f"{fmt(r)} [{fmt(lo)}, {fmt(hi)}]",
                      len(top), fmt(ho), fmt(vt), fmt(brown), int(collapsed[lv.index].sum()),
