@@ -194,6 +194,30 @@ def render(t1: pd.DataFrame, source: str, pnas_total: float | None,
     return lines
 
 
+def overview(t1: pd.DataFrame) -> list[str]:
+    """With several PNAS arms: per M, one row per PNAS arm and one column per other arm, each
+    cell the other arm's Kaplan-Meier median models-to-target / that PNAS arm's total models
+    [95 % CI] (the paper's "x times the models of PNAS"; inf: under half its runs got there)."""
+    refs = list(pd.unique(t1["reference"]))
+    others = [a for a in pd.unique(t1["algorithm"]) if a not in refs]
+    lines = ["## Table 1 overview: models to PNAS's top-M accuracy, in PNAS totals", "",
+             "Each cell: the column arm's Kaplan-Meier median models to reach the row's PNAS arm's "
+             "target_M, divided by that PNAS arm's total models per run [bootstrap 95 % CI]; "
+             "∞ when under half the runs reached it. The per-arm tables below add reached shares, "
+             "means and censoring.", ""]
+    for m in sorted(t1["M"].unique()):
+        lines += [f"**M = {m}**", "", "| PNAS arm | target | " + " | ".join(others) + " |",
+                  "|---|---|" + "---|" * len(others)]
+        for ref in refs:
+            part = t1[(t1["reference"] == ref) & (t1["M"] == m)].set_index("algorithm")
+            cells = [f"{_num(part.at[a, 'ratio_to_pnas'], 2)} [{_num(part.at[a, 'ratio_lo'], 2)}, "
+                     f"{_num(part.at[a, 'ratio_hi'], 2)}]" if a in part.index and "ratio_to_pnas" in part
+                     else "—" for a in others]
+            lines.append(f"| {ref} | {part['target'].iloc[0]:.4f} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
 def reference_arms(df: pd.DataFrame) -> list[str]:
     """The PNAS arms of a comparison (``pnas`` and variants like ``pnas[K=8]``, see
     :mod:`nasbench.search.arms`): each one sets its own Table-1 targets."""
@@ -242,7 +266,10 @@ def write_sections(df: pd.DataFrame, bench, out, target: float | None, seed_poli
             plot_reach(hits, out / figure, title=f"Runs at {ref or 'the given'} target, by models trained")
             lines += render(t1, source, total, predicted, reference=ref) + [
                 "", f"![share of runs at target vs models]({figure})", ""]
-        pd.concat(frames, ignore_index=True).to_csv(out / "table1.csv", index=False)
+        both = pd.concat(frames, ignore_index=True)
+        both.to_csv(out / "table1.csv", index=False)
+        if len(plans) > 1:
+            lines = overview(both) + lines
     sel = heldout.selected(df, bench, seed_policy)
     sel.to_csv(out / "selected.csv", index=False)
     return lines + [""] + heldout.render(heldout.summarise(sel), seed_policy)
