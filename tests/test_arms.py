@@ -57,7 +57,7 @@ def test_variants_run_side_by_side_with_one_table1_per_pnas_arm(tmp_path):
     assert "## Table 1 overview" in text and text.index("## Table 1 overview") < text.index("## Table 1: models")
     section = text[text.index("## Table 1 overview"):text.index("## Table 1: models")]
     row = [ln for ln in section.splitlines() if ln.startswith("| pnas[Bmax=1] | ")]
-    assert len(row) == 3 and all(ln.count("[") == 1 for ln in row)  # M = 1, 5, 25; one other arm
+    assert len(row) == 3 and all(ln.count(" [") == 1 for ln in row)  # M = 1, 5, 25; one other arm
     for figure in ("table1_reach_1.png", "table1_reach_2.png"):  # reach curves per PNAS arm
         assert f"({figure})" in text and (out / figure).stat().st_size > 10_000
     with pytest.raises(ValueError, match="unknown option"):
