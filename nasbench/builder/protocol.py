@@ -195,10 +195,10 @@ PRESETS: dict[str, Protocol] = {
         notes="Fashion-MNIST average-pooled to 7x7: 2,000 train / 5,000 val (held out of the "
         "official train set) / the official 10,000 test, N=1, F=16, 10 epochs of SGD 0.05 "
         "(nesterov) with 1 warmup epoch then cosine, +-1 pixel shifts; val at epochs 5 and 10, "
-        "test at the last. Measured on 40 B1 + 20 B3 cells x 3 seeds: seed-to-seed Spearman 0.84, "
-        "top-quartile val-test Spearman 0.87 (digits: 0.58), no collapsed run, about 4 CPU-s "
-        "per B1 and 6 per B2 model alone; top-quartile seed Spearman 0.48 on B1 per seed (3-seed "
-        "means: about 0.73). See docs/protocol-tradeoffs.md.",
+        "test at the last. The shipped tables/fmnist-pnas (136 B1 cells x 3 seeds): seed-to-seed "
+        "Spearman 0.81, top quartile 0.41 per seed (3-seed means: 0.68; digits 0.23), "
+        "top-quartile val-test Spearman 0.94 (digits 0.75), no collapsed run in 1,208; about 4 "
+        "CPU-s per B1 and 6 per B2 model alone. See docs/protocol-tradeoffs.md.",
     ),
     "cifar10": Protocol(
         dataset="cifar10", val_size=5000, epochs=12, batch_size=256, lr=0.1, weight_decay=5e-4,
