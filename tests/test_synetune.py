@@ -251,3 +251,34 @@ def test_random_seed_policy_answers_one_recorded_seed_uniformly(st, bench, expor
     assert stats.chisquare(counts).pvalue > 1e-3, counts  # ties in val only favour seed 0 a little
     assert st.run_arm(blackbox_for(bench, blocks=1, seed_policy="random"), "st:RandomSearch",
                       Budget(models=300), seed=1).frame().equals(df)
+
+
+def test_op_subset_tables_export_with_their_own_ops(st, tmp_path):
+    """A closed pnas3 table (all 21 B1 cells x 2 seeds, trained by the real builder on a tiny
+    protocol) exports with the structured encoding over its 3 ops, maps an operand-swapped
+    configuration to its canonical row, and serves a syne-tune arm with one seed per trial."""
+    from builder_helpers import write_protocol
+    from nasbench.integrations.synetune.arms import blackbox_for
+    from nasbench.space import get_space
+
+    out = tmp_path / "pnas3"
+    r = CliRunner().invoke(main, ["build", "--space", "pnas3", "--exhaustive", "--blocks", "1",
+                                  "--seeds", "0,1", "--protocol", str(write_protocol(tmp_path / "p.json")),
+                                  "--out", str(out), "--workers", "1", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    bench = Benchmark.open(out)
+    bb = st.load(st.export(bench, tmp_path / "bb"), seed_policy="mean")
+    space = get_space("pnas3")
+    assert bb.encoding.kind == "blocks" and bb.encoding.space == "pnas3"
+    assert set(bb.configuration_space["b1_op1"].categories) == set(space.ops)
+    for cell in space.enumerate(1):
+        config = bb.encoding.to_config(cell.canonical_string)
+        swapped = {**config, "b1_op1": config["b1_op2"], "b1_in1": config["b1_in2"],
+                   "b1_op2": config["b1_op1"], "b1_in2": config["b1_in1"]}
+        want = bench.query(cell.canonical_string)
+        for c in (config, swapped):
+            got = bb.objective_function(c, fidelity=want["epochs"])
+            assert got["val_acc"] == pytest.approx(want["val_acc"], rel=1e-6)
+    run = st.run_arm(blackbox_for(bench, seed_policy="random"), "st:REA", Budget(models=20), seed=0,
+                     population_size=5, sample_size=2).frame()
+    assert len(run) == 20 and set(run.arch) <= set(bench.archs(1))

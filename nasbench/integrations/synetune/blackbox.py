@@ -58,7 +58,7 @@ class CanonicalBlackbox(BlackboxTabular):
                          objectives_names=tabular.objectives_names)
         enc = nb["encoding"]
         archs = tuple(nb["archs"]) if enc["kind"] == "cell" else ()
-        self.encoding = CellEncoding(enc["kind"], tuple(enc["num_blocks"]), archs)
+        self.encoding = CellEncoding(enc["kind"], tuple(enc["num_blocks"]), archs, enc.get("space", "pnas"))
         self.metadata = metadata
         self.seed_policy = seed_policy
         self.archs: list[str] = list(nb["archs"])

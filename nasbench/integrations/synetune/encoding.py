@@ -1,4 +1,5 @@
-"""A PNAS cell as syne-tune hyper-parameters, and back to its canonical cell.
+"""A PNAS cell (8-op space or an op subset such as ``pnas4``) as syne-tune hyper-parameters,
+and back to its canonical cell.
 
 Two encodings (``CellEncoding.kind``):
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from nasbench.space import get_space, parse_arch
 from nasbench.space.cell import Cell
 from nasbench.space.ops import OP_RANK, OPS_SORTED, resolve_op
 
@@ -40,6 +42,7 @@ class CellEncoding:
     kind: str
     num_blocks: tuple[int, ...]
     archs: tuple[str, ...] = ()  # canonical strings; the 'cell' encoding's categories
+    space: str = "pnas"  # the 8-op PNAS space or an op subset of it (pnas3, pnas4, ...)
 
     def __post_init__(self):
         if self.kind not in ("blocks", "cell"):
@@ -51,28 +54,38 @@ class CellEncoding:
     def max_blocks(self) -> int:
         return max(self.num_blocks)
 
+    @property
+    def ops(self) -> tuple[str, ...]:
+        """The op names a block may use: all 8, or the subset space's, in PNAS rank order."""
+        if self.space == "pnas":
+            return tuple(OPS_SORTED)
+        return tuple(OPS_SORTED[g] for g in get_space(self.space).codes)
+
+    def _parse(self, arch):
+        return parse_arch(arch, self.space).canonical()
+
     def config_space(self) -> dict:
         """The syne-tune configuration space (dict of name -> domain)."""
         from syne_tune.config_space import choice
 
         if self.kind == "cell":
-            return {"arch": choice(list(self.archs)), "space": "pnas"}
+            return {"arch": choice(list(self.archs)), "space": self.space}
         space: dict = {}
         if len(self.num_blocks) > 1:
             space["num_blocks"] = choice(list(self.num_blocks))
         for k in range(1, self.max_blocks + 1):
             op1, in1, op2, in2 = _keys(k)
-            space[op1] = choice(list(OPS_SORTED))
+            space[op1] = choice(list(self.ops))
             space[in1] = choice(list(range(k + 1)))
-            space[op2] = choice(list(OPS_SORTED))
+            space[op2] = choice(list(self.ops))
             space[in2] = choice(list(range(k + 1)))
         return space
 
     def to_config(self, arch) -> dict:
         """The configuration that names ``arch`` (written in canonical form)."""
-        cell = Cell.parse(arch).canonical()
+        cell = self._parse(arch)
         if self.kind == "cell":
-            return {"arch": cell.canonical_string, "space": "pnas"}
+            return {"arch": cell.canonical_string, "space": self.space}
         if cell.num_blocks not in self.num_blocks:
             raise ValueError(f"{cell} has {cell.num_blocks} blocks; the encoding has "
                              f"{', '.join(map(str, self.num_blocks))}")
@@ -87,7 +100,7 @@ class CellEncoding:
     def to_cell(self, config: dict) -> Cell:
         """The canonical cell a configuration names (inactive blocks ignored)."""
         if self.kind == "cell":
-            return Cell.parse(str(config["arch"])).canonical()
+            return self._parse(str(config["arch"]))
         b = int(config["num_blocks"]) if len(self.num_blocks) > 1 else self.num_blocks[0]
         if b not in self.num_blocks:
             raise ValueError(f"num_blocks {b} is not one of {', '.join(map(str, self.num_blocks))}")
@@ -96,14 +109,16 @@ class CellEncoding:
             op1, in1, op2, in2 = (config[key] for key in _keys(k))
             blocks.append(((OP_RANK[resolve_op(str(op1))], int(in1)),
                            (OP_RANK[resolve_op(str(op2))], int(in2))))
-        return Cell(blocks).canonical()
+        cell = Cell(blocks).canonical()
+        return cell if self.space == "pnas" else get_space(self.space).from_pnas(cell)
 
     def to_dict(self) -> dict:
         """JSON-able form for the blackbox metadata ('cell' categories live in the config space)."""
-        return {"kind": self.kind, "num_blocks": list(self.num_blocks)}
+        return {"kind": self.kind, "num_blocks": list(self.num_blocks), "space": self.space}
 
 
-def make_encoding(kind: str, archs_by_blocks: dict[int, Sequence[str]], closed: bool) -> CellEncoding:
+def make_encoding(kind: str, archs_by_blocks: dict[int, Sequence[str]], closed: bool,
+                  space: str = "pnas") -> CellEncoding:
     """The encoding of a table's cells (``archs_by_blocks``: canonical strings per block count);
     ``kind='auto'`` is ``blocks`` on a closed table and ``cell`` otherwise."""
     if kind not in KINDS:
@@ -112,4 +127,4 @@ def make_encoding(kind: str, archs_by_blocks: dict[int, Sequence[str]], closed: 
         kind = "blocks" if closed else "cell"
     blocks = tuple(sorted(archs_by_blocks))
     archs = tuple(a for b in blocks for a in archs_by_blocks[b]) if kind == "cell" else ()
-    return CellEncoding(kind, blocks, archs)
+    return CellEncoding(kind, blocks, archs, space)

@@ -47,14 +47,22 @@ def _open(table):
     return table if isinstance(table, Benchmark) else Benchmark.open(table)
 
 
+def cell_space(bench):
+    """The table's space when syne-tune can encode it: PNAS or an op subset of it (pnas4, ...)."""
+    from nasbench.space import get_space
+    from nasbench.space.subset import SubsetSpace
+
+    space = get_space(bench.space)
+    if bench.space != "pnas" and not isinstance(space, SubsetSpace):
+        raise ValueError(f"syne-tune export supports PNAS-cell tables (pnas and its op subsets); "
+                         f"{bench.path} is space {bench.space!r}")
+    return space
+
+
 def table_cells(bench, blocks=None) -> tuple[dict[int, list[str]], bool]:
     """({block count: canonical strings}, closed) for the table's PNAS cells with ``blocks``
     (None: all); closed = every canonical cell of each of those block counts is present."""
-    from nasbench.space import pnas
-
-    if bench.space != "pnas":
-        raise ValueError(f"syne-tune export supports PNAS-cell tables; {bench.path} is "
-                         f"space {bench.space!r}")
+    space = cell_space(bench)
     have = bench.num_blocks
     wanted = have if blocks is None else list(parse_blocks(blocks))
     missing = sorted(set(wanted) - set(have))
@@ -62,7 +70,7 @@ def table_cells(bench, blocks=None) -> tuple[dict[int, list[str]], bool]:
         raise ValueError(f"table {bench.path} has no cells with {missing} blocks "
                          f"(it has {', '.join(map(str, have))})")
     cells = {b: bench.archs(b) for b in wanted}
-    closed = all(len(cells[b]) == pnas.count(b) for b in wanted)
+    closed = all(len(cells[b]) == space.count(b) for b in wanted)
     return cells, closed
 
 
@@ -114,7 +122,7 @@ def export(table, out, encoding: str = "auto", blocks=None, missing_seeds: str =
 
     bench = _open(table)
     cells, closed = table_cells(bench, blocks)
-    enc: CellEncoding = make_encoding(encoding, cells, closed)
+    enc: CellEncoding = make_encoding(encoding, cells, closed, bench.space)
     archs = [a for b in enc.num_blocks for a in cells[b]]
     values, seeds, recorded = evaluations(bench, archs, missing_seeds)
     hps = pd.DataFrame([enc.to_config(a) for a in archs])
@@ -126,7 +134,7 @@ def export(table, out, encoding: str = "auto", blocks=None, missing_seeds: str =
     task = task or str(bench.protocol.get("dataset", "table"))
     meta = {"nasbench": {
         "table": str(bench.path), "protocol_hash": bench.metadata.protocol_hash,
-        "space": "pnas", "encoding": enc.to_dict(), "closed": closed, "seeds": seeds,
+        "space": bench.space, "encoding": enc.to_dict(), "closed": closed, "seeds": seeds,
         "missing_seeds": missing_seeds, "archs": archs,
         "recorded": [[seeds[j] for j in np.flatnonzero(m)] for m in recorded],
         "elapsed_time_device": str(bench.provenance.get("device", "unknown")),
