@@ -177,6 +177,11 @@ def test_arms_in_the_comparison_report(st, tmp_path):
                          {"st:ASHA": {"nope": 1}}, workers=1)
     with pytest.raises(ValueError, match="unknown syne-tune optimizer"):
         harness.run_many(TABLE, ["st:Nope"], 1, Budget(models=5), workers=1)
+    # what the table's export would refuse fails in the check, named by the arm, before any run
+    with pytest.raises(ValueError, match=r"^st:ASHA: table .* has no cells with \[6\] blocks"):
+        harness.run_many(TABLE, ["st:ASHA[blocks=6]"], 1, Budget(models=5), workers=1)
+    with pytest.raises(ValueError, match=r"^st:ASHA: the 'blocks' encoding needs a closed table"):
+        harness.run_many(TABLE, ["st:ASHA[blocks=1-2,encoding=blocks]"], 1, Budget(models=5), workers=1)
 
 
 def test_arm_with_inline_options_and_held_out_seeds(st, tmp_path):

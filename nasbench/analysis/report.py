@@ -22,6 +22,7 @@ from nasbench.analysis.pareto import pareto_front
 from nasbench.analysis.random_search import random_search_curve
 from nasbench.analysis.sampling import point_estimate_trap, sample_size_curve, trap_sizes
 from nasbench.analysis import plots
+from nasbench import markdown
 from nasbench.progress import progress_bar
 
 
@@ -38,17 +39,11 @@ def _clean(obj):
     return obj
 
 
-def _md_table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(x) for x in r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def _ks_markdown(pairs) -> str:
     d, p = square(pairs, "statistic"), square(pairs, "pvalue")
     rows = [[a] + ["—" if a == b else f"{d.loc[a, b]:.3f} (p={p.loc[a, b]:.3g})" for b in d.columns]
             for a in d.index]
-    return _md_table(["D (p)"] + list(d.columns), rows)
+    return markdown.table(["D (p)"] + list(d.columns), rows)
 
 
 def _figure_md(name: str, alt: str) -> str:
@@ -103,7 +98,7 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
         res["groups"][lab] = {"n": int(e.size), "min": e.min(), "median": float(np.median(e)),
                               "mean": e.mean(), "max": e.max()}
         rows.append([lab, e.size, f"{e.min():.2%}", f"{np.median(e):.2%}", f"{e.mean():.2%}"])
-    md += [_md_table(["group", "models", "min error", "median error", "mean error"], rows), ""]
+    md += [markdown.table(["group", "models", "min error", "median error", "mean error"], rows), ""]
     if g.skipped:
         md += ["Skipped (fewer than %d models): " % min_models
                + ", ".join(f"{k} (n={v})" for k, v in g.skipped.items()), ""]
@@ -214,7 +209,7 @@ def write_report(table_path, out_dir, group_by="num_blocks", complexity: str = "
            "test finds the two samples alike: compare distributions, not best models.", ""]
     if traps:
         plots.plot_trap(traps, out / "point_estimate_trap")
-        md += [_md_table(["group", "sizes", "larger wins", "ties", "median KS p"],
+        md += [markdown.table(["group", "sizes", "larger wins", "ties", "median KS p"],
                          [[k, f"{r.small} vs {r.large}", f"{r.large_wins:.0%}", f"{r.ties:.0%}",
                            f"{np.median(r.pvalues):.2f}"] for k, r in traps.items()]), "",
                _figure_md("point_estimate_trap", "point-estimate trap")]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nasbench import markdown
 from nasbench.analysis.data import load_runs, select
 
 
@@ -119,8 +120,7 @@ def write_transfer(table_a, table_b, out_dir, metrics=("val_acc", "test_acc"), w
                                             f"Kendall {t.kendall:.2f}")
     header = ["metric", "common cells", "Spearman", "Kendall"] + [f"top-{k} overlap" for k in top]
     rows = [r.markdown_row() for r in results]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(x) for x in r) + " |" for r in rows]
+    lines = markdown.table_lines(header, rows)
     lines += ["", f"Seed means per cell; `{t.a}` vs `{t.b}`" + (f" where `{where}`" if where else "")
               + ". Chance overlap = k² / n (unrelated rankings).", "",
               f"![rank transfer]({figure}.png)", "", f"([SVG]({figure}.svg))", ""]

@@ -32,8 +32,9 @@ from nasbench.builder.runners import RunnerConfig, make_runner
 from nasbench.builder.shards import ShardStore
 from nasbench.stop import exit_status, stop_on_signals
 from nasbench.builder.train import TrainResult
+from nasbench.tables.schema import FINISHED_STATUSES
 
-DONE_STATUSES = ("ok", "collapsed", "diverged")
+DONE_STATUSES = FINISHED_STATUSES
 SCHEDULE_WINDOW = 256  # tasks reordered at a time: bounded, so huge lazy plans still stream
 
 
@@ -59,6 +60,7 @@ class BuildSummary:
     interrupted: bool
     seconds: float
     exit_status: int = 0  # 128 + the stopping signal when interrupted
+    reused: int = 0  # runs taken from --reuse tables (also counted in skipped)
 
 
 @contextmanager
@@ -175,10 +177,12 @@ def compact(out: str | Path, protocol: Protocol, command: str | None = None, dev
 
 def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig = RunnerConfig(),
           shard_size: int = 16, shard_seconds: float = 60.0, progress: bool = True,
-          command: str | None = None, window: int = SCHEDULE_WINDOW) -> BuildSummary:
+          command: str | None = None, window: int = SCHEDULE_WINDOW, reuse: tuple = ()) -> BuildSummary:
     """Train every task of ``plan`` not yet in ``out``, then compact ``out`` into a table.
     ``window``: tasks reordered largest-first at a time (1 keeps the plan's order and pulls
-    each task only when a worker needs it, as a time-boxed plan wants)."""
+    each task only when a worker needs it, as a time-boxed plan wants). ``reuse``: tables
+    whose runs of the plan's tasks are added to ``out`` instead of trained
+    (:mod:`nasbench.builder.reuse`)."""
     from tqdm import tqdm
 
     if len(plan) == 0:
@@ -195,6 +199,16 @@ def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig 
     with build_lock(out):
         store = ShardStore(out)
         done = {k for k, r in latest_results(store, report=report).items() if r.run["status"] in DONE_STATUSES}
+        reused = 0
+        if reuse:
+            from nasbench.builder.reuse import reusable
+
+            for source, results in reusable(reuse, plan, protocol, skip=done).items():
+                for start in range(0, len(results), 256):
+                    store.write(results[start:start + 256])
+                done |= {(r.run["arch_hash"], int(r.run["seed"])) for r in results}
+                reused += len(results)
+                report(f"reused {len(results)} runs of {source}")
         counts = {"skipped": 0, "trained": 0, "failed": 0}
         bar = tqdm(total=len(plan), disable=not progress, unit="model", dynamic_ncols=True,
                    desc=f"build {protocol.dataset}")
@@ -237,4 +251,4 @@ def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig 
         if caught and not interrupted:
             interrupted, status = True, 128 + caught[0]
     return BuildSummary(out, len(plan), counts["skipped"], counts["trained"], counts["failed"],
-                        interrupted, time.perf_counter() - started, status)
+                        interrupted, time.perf_counter() - started, status, reused)

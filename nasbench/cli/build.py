@@ -47,11 +47,14 @@ from nasbench.cli.common import block_list, blocks_option, command_line, example
 @click.option("--merge-shards", type=click.Path(file_okay=False, exists=True), default=None,
               help="Instead of training: add the shard bundles in this folder (from gpu_check.py or "
               "another machine) to OUT, validated like any build.")
+@click.option("--reuse", "reuse", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="A table of the same protocol whose runs of planned (cell, seed) tasks are "
+              "added instead of trained; op-subset and 8-op PNAS tables are re-keyed by cell. Repeatable.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, build_seed, max_params, min_params,
           protocol, out,
           backend, workers, device, models_per_gpu, ray_address, max_retries, data_dir, quick, compile_step,
-          cuda_graphs, merge_shards, no_progress):
+          cuda_graphs, merge_shards, reuse, no_progress):
     """Train every task of a plan into OUT; the same command resumes an interrupted build."""
     import sys
 
@@ -99,9 +102,10 @@ def build(space, blocks, mode, sample_n, plan_file, children_of, top, seeds, bui
                           ray_address=ray_address, max_retries=max_retries, data_dir=data_dir,
                           compile=compile_step, graphs=cuda_graphs)
     command = command_line(ctx)
-    summary = run_build(plan, proto, out, runner, progress=not no_progress, command=command)
-    click.echo(f"trained {summary.trained} ({summary.failed} failed), skipped {summary.skipped} already built, "
-               f"in {summary.seconds:.0f}s -> {summary.out}", err=True)
+    summary = run_build(plan, proto, out, runner, progress=not no_progress, command=command, reuse=reuse)
+    reused = f" ({summary.reused} of them reused from --reuse tables)" if summary.reused else ""
+    click.echo(f"trained {summary.trained} ({summary.failed} failed), skipped {summary.skipped} already "
+               f"built{reused}, in {summary.seconds:.0f}s -> {summary.out}", err=True)
     if summary.interrupted:
         sys.exit(summary.exit_status or 130)
     if quick:

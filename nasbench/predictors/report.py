@@ -7,6 +7,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from nasbench import markdown
 from nasbench.predictors import plots
 
 
@@ -22,10 +23,7 @@ def markdown_table(df: pd.DataFrame) -> str:
     """A GitHub markdown table of ``df`` (floats to 3 decimals, NaN as –)."""
     if df.empty:
         return "_(no rows)_\n"
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
-    rule = "|" + "---|" * len(df.columns)
-    body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, rule, *body]) + "\n"
+    return markdown.table(df.columns, [[_fmt(v) for v in row] for row in df.itertuples(index=False)]) + "\n"
 
 
 def _mean_pm_std(summary: pd.DataFrame, metric: str, column: str) -> pd.DataFrame:

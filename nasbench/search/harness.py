@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nasbench.markdown import table_lines
 from nasbench.progress import progress_bar
 from nasbench.search import get_algorithm
 from nasbench.search.arms import arm_options
@@ -39,7 +40,7 @@ _TABLES: dict = {}  # per process: table path -> Benchmark
 _SURROGATES: dict = {}
 
 #: Algorithm-name prefixes served by a plug-in module, imported by name only when such an
-#: algorithm is asked for; it provides ``check_arm(name, options, budget, seed_policy, miss)``
+#: algorithm is asked for; it provides ``check_arm(name, options, budget, seed_policy, miss, table)``
 #: (raise ValueError before any work) and ``run_job(job)`` (the frame :func:`run_job` returns).
 ARM_PROVIDERS = {"st:": "nasbench.integrations.synetune"}  # syne-tune optimizers
 
@@ -108,7 +109,7 @@ def run_many(table, algorithms, seeds, budget: Budget, options: dict | None = No
         provider = _provider(name)
         base, opts = arm_options(name, options)
         if provider is not None:
-            provider.check_arm(base, opts, budget, seed_policy, miss)
+            provider.check_arm(base, opts, budget, seed_policy, miss, table=table)
             continue
         algo = get_algorithm(base)  # unknown names fail here, before any work
         unknown = sorted(set(opts) - set(algo.defaults))
@@ -304,21 +305,22 @@ def _readme(table, algorithms, df, budget, options, target, s, plots, seed_polic
              "with the best VALIDATION accuracy so far.", "",
              f"![vs models]({plots['models']})", "", f"![vs {clock}]({plots['hours']})", "",
              f"Models to reach val accuracy {target:.4f} (mean over seeds, bootstrap 95% CI; a run "
-             "that never reaches it counts with all its models, see *reached*):", "",
-             f"| algorithm | reached | models to target [95% CI] | {clock.split()[1]} to target [95% CI] | "
-             "speed-up vs rl [95% CI] | final best val | final best test [95% CI] |"
-             + (" predicted answers |" if "predicted_frac" in s else ""),
-             "|---|---|---|---|---|---|---|" + ("---|" if "predicted_frac" in s else "")]
+             "that never reaches it counts with all its models, see *reached*):", ""]
+    header = ["algorithm", "reached", "models to target [95% CI]", f"{clock.split()[1]} to target [95% CI]",
+              "speed-up vs rl [95% CI]", "final best val", "final best test [95% CI]"]
+    header += ["predicted answers"] if "predicted_frac" in s else []
+    rows = []
     for r in s.to_dict("records"):
         sp = (f"{_fmt(r.get('speedup'), 2)} [{_fmt(r.get('speedup_lo'), 2)}, "
               f"{_fmt(r.get('speedup_hi'), 2)}]" if "speedup" in r and r.get("speedup") == r.get("speedup")
               else "—")
-        lines.append(
-            f"| {r['algorithm']} | {r['reached']}/{r['seeds']} | {_fmt(r['models_to_target'], 1)} "
-            f"[{_fmt(r['models_lo'], 1)}, {_fmt(r['models_hi'], 1)}] | {_fmt(r['hours_to_target'], 2)} "
-            f"[{_fmt(r['hours_lo'], 2)}, {_fmt(r['hours_hi'], 2)}] | {sp} | {_fmt(r['final_best_val'], 4)} "
-            f"| {_fmt(r['final_best_test'], 4)} [{_fmt(r['test_lo'], 4)}, {_fmt(r['test_hi'], 4)}] |"
-            + (f" {r['predicted_frac']:.1%} |" if "predicted_frac" in r else ""))
+        rows.append([r["algorithm"], f"{r['reached']}/{r['seeds']}",
+                     f"{_fmt(r['models_to_target'], 1)} [{_fmt(r['models_lo'], 1)}, {_fmt(r['models_hi'], 1)}]",
+                     f"{_fmt(r['hours_to_target'], 2)} [{_fmt(r['hours_lo'], 2)}, {_fmt(r['hours_hi'], 2)}]",
+                     sp, _fmt(r["final_best_val"], 4),
+                     f"{_fmt(r['final_best_test'], 4)} [{_fmt(r['test_lo'], 4)}, {_fmt(r['test_hi'], 4)}]"]
+                    + ([f"{r['predicted_frac']:.1%}"] if "predicted_frac" in r else []))
+    lines += table_lines(header, rows)
     partial = [r for r in s.to_dict("records") if r["full_models_run"] < r["models_run"]]
     if partial:
         lines += ["", "Multi-fidelity arms stop models early: a *model* is a trial started; "

@@ -23,6 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from nasbench.markdown import table_lines
 from nasbench.search.intervals import mean_ci, quantile_ci
 from nasbench.search.trajectory import iter_runs
 
@@ -175,23 +176,21 @@ def render(t1: pd.DataFrame, source: str, pnas_total: float | None,
              "*reached* gives their share and the median is the Kaplan-Meier estimate (∞: under "
              "half the runs reached it). Intervals: bootstrap 95% over runs. ÷ PNAS: median "
              f"{total}.", ""]
-    head = ("| algorithm | M | target | reached | censored | median models [95% CI] | "
-            "mean models of reached runs [95% CI] | ÷ PNAS [95% CI] |")
-    rule = "|---|---|---|---|---|---|---|---|"
-    if predicted is not None:
-        head, rule = head + " predicted answers |", rule + "---|"
-    lines += [head, rule]
+    header = ["algorithm", "M", "target", "reached", "censored", "median models [95% CI]",
+              "mean models of reached runs [95% CI]", "÷ PNAS [95% CI]"]
+    rows = []
     for r in t1.to_dict("records"):
         ratio = (f"{_num(r['ratio_to_pnas'], 2)} [{_num(r['ratio_lo'], 2)}, {_num(r['ratio_hi'], 2)}]"
                  if "ratio_to_pnas" in r else "—")
-        line = (f"| {r['algorithm']} | {r['M']} | {r['target']:.4f} | {r['reached']}/{r['runs']} | "
-                f"{r['censored_frac']:.0%} | {_num(r['median_models'])} [{_num(r['median_lo'])}, "
-                f"{_num(r['median_hi'])}] | {_num(r['mean_models_reached'])} [{_num(r['mean_lo'])}, "
-                f"{_num(r['mean_hi'])}] | {ratio} |")
-        if predicted is not None:
-            line += f" {predicted.get(r['algorithm'], math.nan):.1%} |"
-        lines.append(line)
-    return lines
+        rows.append([r["algorithm"], r["M"], f"{r['target']:.4f}", f"{r['reached']}/{r['runs']}",
+                     f"{r['censored_frac']:.0%}",
+                     f"{_num(r['median_models'])} [{_num(r['median_lo'])}, {_num(r['median_hi'])}]",
+                     f"{_num(r['mean_models_reached'])} [{_num(r['mean_lo'])}, {_num(r['mean_hi'])}]",
+                     ratio]
+                    + ([f"{predicted.get(r['algorithm'], math.nan):.1%}"] if predicted is not None else []))
+    if predicted is not None:
+        header.append("predicted answers")
+    return lines + table_lines(header, rows)
 
 
 def overview(t1: pd.DataFrame) -> list[str]:
@@ -206,15 +205,14 @@ def overview(t1: pd.DataFrame) -> list[str]:
              "∞ when under half the runs reached it. The per-arm tables below add reached shares, "
              "means and censoring.", ""]
     for m in sorted(t1["M"].unique()):
-        lines += [f"**M = {m}**", "", "| PNAS arm | target | " + " | ".join(others) + " |",
-                  "|---|---|" + "---|" * len(others)]
+        rows = []
         for ref in refs:
             part = t1[(t1["reference"] == ref) & (t1["M"] == m)].set_index("algorithm")
             cells = [f"{_num(part.at[a, 'ratio_to_pnas'], 2)} [{_num(part.at[a, 'ratio_lo'], 2)}, "
                      f"{_num(part.at[a, 'ratio_hi'], 2)}]" if a in part.index and "ratio_to_pnas" in part
                      else "—" for a in others]
-            lines.append(f"| {ref} | {part['target'].iloc[0]:.4f} | " + " | ".join(cells) + " |")
-        lines.append("")
+            rows.append([ref, f"{part['target'].iloc[0]:.4f}", *cells])
+        lines += [f"**M = {m}**", "", *table_lines(["PNAS arm", "target", *others], rows), ""]
     return lines
 
 

@@ -68,9 +68,10 @@ class Benchmark:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "Benchmark":
-        """Load a table folder (schema checked; ``nasbench table validate`` checks values)."""
-        return cls(read_tables(path))
+    def open(cls, path: "str | os.PathLike | Benchmark") -> "Benchmark":
+        """Load a table folder (schema checked; ``nasbench table validate`` checks values); an
+        open Benchmark is returned as it is, so functions can take either."""
+        return path if isinstance(path, Benchmark) else cls(read_tables(path))
 
     @classmethod
     def shipped(cls, name: str = "digits-pnas") -> "Benchmark":

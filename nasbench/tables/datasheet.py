@@ -24,7 +24,7 @@ from nasbench.tables.signal import describe, seed_correlation, signal_figures
 def _bench(table):
     from nasbench.tables.benchmark import Benchmark
 
-    return table if isinstance(table, Benchmark) else Benchmark.open(table)
+    return Benchmark.open(table)
 
 
 def _stats(values: np.ndarray) -> dict:

@@ -66,8 +66,7 @@ class Oracle:
 
     def __init__(self, bench_or_path: Benchmark | str | os.PathLike, seed_policy="mean",
                  rng=None, miss: str = "error", surrogate=None, fast: bool = True):
-        self.bench = (bench_or_path if isinstance(bench_or_path, Benchmark)
-                      else Benchmark.open(bench_or_path))
+        self.bench = Benchmark.open(bench_or_path)
         if not (seed_policy in SEED_POLICIES
                 or (isinstance(seed_policy, (int, np.integer)) and not isinstance(seed_policy, bool))):
             raise ValueError(f"seed_policy must be 'mean', 'random' or an int, got {seed_policy!r}")

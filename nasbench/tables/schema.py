@@ -33,6 +33,8 @@ KEY_PROTOCOL_HASH = "nasbench.protocol_hash"
 #: ``collapsed``: finished with finite metrics but exploded in epoch 1 or ended near chance
 #: (rule in :mod:`nasbench.tables.signal`); queries average ``ok`` runs only.
 STATUSES = ("ok", "collapsed", "diverged", "failed")
+#: Statuses of a run that is a measurement (``failed`` is a crash: a build re-runs it).
+FINISHED_STATUSES = ("ok", "collapsed", "diverged")
 HASH_PATTERN = re.compile(r"^[0-9a-f]{16}$")
 
 #: Metrics recorded per run (final epoch) and per curve row; accuracies are in [0, 1].

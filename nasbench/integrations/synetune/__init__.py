@@ -31,7 +31,7 @@ def run_arm(*args, **kwargs):
     return _run(*args, **kwargs)
 
 
-def check_arm(name, options, budget, seed_policy="mean", miss="restrict"):
+def check_arm(name, options, budget, seed_policy="mean", miss="restrict", table=None):
     """The harness's plug-in check for ``st:NAME`` (ValueError, one line, before any work)."""
     try:
         require_synetune()
@@ -39,7 +39,7 @@ def check_arm(name, options, budget, seed_policy="mean", miss="restrict"):
         raise ValueError(f"{name}: {exc}") from None
     from nasbench.integrations.synetune.arms import check_arm as _check
 
-    _check(name, options, budget, seed_policy, miss)
+    _check(name, options, budget, seed_policy, miss, table)
 
 
 def run_job(job):

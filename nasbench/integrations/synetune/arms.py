@@ -247,8 +247,10 @@ _BLACKBOXES: dict = {}  # per process: (table, encoding, blocks, seed_policy) ->
 
 
 def check_arm(name: str, options: dict, budget: Budget, seed_policy="mean",
-              miss: str = "restrict") -> None:
-    """Fail before any work on what :func:`run_job` would refuse."""
+              miss: str = "restrict", table=None) -> None:
+    """Fail before any work on what :func:`run_job` would refuse; with ``table``, also on what
+    the export of that table would refuse (its space, the ``blocks`` asked for, the ``blocks``
+    encoding on a table that is not closed)."""
     opt = get_optimizer(name)
     if budget.unlimited:
         raise ValueError(f"algorithm {name!r} needs a budget (models and/or seconds)")
@@ -261,6 +263,18 @@ def check_arm(name: str, options: dict, budget: Budget, seed_policy="mean",
     unknown = sorted(set(options) - params - set(ARM_OPTIONS))
     if unknown:
         raise ValueError(f"unknown option(s) for {name}: {', '.join(unknown)}")
+    if table is not None:
+        from nasbench.integrations.synetune.export import table_cells
+        from nasbench.tables import Benchmark
+
+        bench = Benchmark.open(table)
+        try:
+            _, closed = table_cells(bench, options.get("blocks"))
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+        if options.get("encoding") == "blocks" and not closed:
+            raise ValueError(f"{name}: the 'blocks' encoding needs a closed table ({bench.path} "
+                             "is not closed at those block counts); use encoding='cell'")
 
 
 def run_job(job: dict):

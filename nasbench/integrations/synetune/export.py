@@ -25,6 +25,7 @@ import numpy as np
 
 from nasbench.integrations.synetune.encoding import CellEncoding, make_encoding
 from nasbench.search.base import parse_blocks
+from nasbench.tables import Benchmark
 
 OBJECTIVES = ("val_acc", "test_acc", "val_loss", "test_loss", "elapsed_time")
 FIDELITY = "epoch"
@@ -39,12 +40,6 @@ def require_synetune() -> None:
         from syne_tune.blackbox_repository.blackbox_tabular import serialize  # noqa: F401
     except ImportError as exc:
         raise ImportError(f"{INSTALL} [{exc}]") from None
-
-
-def _open(table):
-    from nasbench.tables import Benchmark
-
-    return table if isinstance(table, Benchmark) else Benchmark.open(table)
 
 
 def cell_space(bench):
@@ -119,7 +114,7 @@ def export(table, out, encoding: str = "auto", blocks=None, missing_seeds: str =
     from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular, serialize
     from syne_tune.config_space import randint
 
-    bench = _open(table)
+    bench = Benchmark.open(table)
     cells, closed = table_cells(bench, blocks)
     enc: CellEncoding = make_encoding(encoding, cells, closed, bench.space)
     archs = [a for b in enc.num_blocks for a in cells[b]]
