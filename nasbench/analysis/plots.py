@@ -15,19 +15,12 @@ import numpy as np
 
 from nasbench.analysis.edf import EDF
 from nasbench.analysis.pareto import pareto_front
+from nasbench.figures import new_figure, save_figure
 
 
 def with_n(label: str, n: int) -> str:
     """Legend label with the model count, e.g. 'B=2 (n=200)'."""
     return f"{label} (n={n})"
-
-
-def _figure(ncols: int = 1, width: float = 6.0, height: float = 4.2):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width * ncols, height), layout="constrained")
-    axes = fig.subplots(1, ncols, squeeze=False)[0]
-    return fig, axes
 
 
 def error_axis(ax, which: str, errors_pct) -> None:
@@ -46,19 +39,9 @@ def error_axis(ax, which: str, errors_pct) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
-def save_figure(fig, stem) -> list[Path]:
-    """Write ``stem.png`` and ``stem.svg``; returns both paths."""
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    fig.savefig(paths[0], dpi=150)
-    fig.savefig(paths[1])
-    return paths
-
-
 def plot_edfs(edfs: Mapping[str, EDF], stem, title: str = "Error EDF") -> list[Path]:
     """Step plot of each EDF: error (%) on x, cumulative probability on y."""
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     shown = []
     for label, d in edfs.items():
         x, y = d.steps()
@@ -78,7 +61,7 @@ def plot_random_search(curves: Mapping[str, object], stem,
 
     ``curves`` maps a legend label to a :func:`random_search_curve` DataFrame.
     """
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     for label, df in curves.items():
         (line,) = ax.plot(df["n"], df["exact_mean"] * 100, marker="o", ms=3, label=label)
         if "lo" in df:
@@ -94,7 +77,7 @@ def plot_random_search(curves: Mapping[str, object], stem,
 def plot_sample_size(curves: Mapping[str, object], stem,
                      title: str = "KS distance of a subsample to the full set") -> list[Path]:
     """Mean KS D (+- 1 std) of size-n subsamples vs n; ``curves``: :func:`sample_size_curve`."""
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     for label, df in curves.items():
         ax.errorbar(df["n"], df["mean"], yerr=df["std"], marker="o", ms=3, capsize=2,
                     label=label)
@@ -164,7 +147,7 @@ def plot_pareto(points: Mapping[str, tuple], stem, xlabel: str = "params",
 
     ``points`` maps a legend label to (complexity, errors) arrays.
     """
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     for label, (c, e) in points.items():
         c, e = np.asarray(c, float), np.asarray(e, float)
         pts = ax.scatter(c, e * 100, s=8, alpha=0.4, label=with_n(label, c.size))
@@ -188,7 +171,7 @@ def plot_transfer(a, b, name_a: str, name_b: str, metric: str, stem, top: int = 
     in_a, in_b = np.zeros(a.size, bool), np.zeros(b.size, bool)
     in_a[np.argsort(-a, kind="stable")[:top]] = True
     in_b[np.argsort(-b, kind="stable")[:top]] = True
-    fig, (ax,) = _figure(width=5.2, height=5.0)
+    fig, (ax,) = new_figure(width=5.2, height=5.0)
     rest = ~(in_a | in_b)
     ax.scatter(a[rest], b[rest], s=12, alpha=0.6, color="tab:gray", label=f"other cells ({int(rest.sum())})")
     for mask, label, color in ((in_a & ~in_b, f"top-{top} on {name_a} only", "tab:blue"),

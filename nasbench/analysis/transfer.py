@@ -99,29 +99,31 @@ def rank_transfer(table_a: str | os.PathLike, table_b: str | os.PathLike, metric
                     chance={k: k * k / n for k in top}, frame=both)
 
 
-def write_transfer(table_a, table_b, out_dir, metrics=("val_acc", "test_acc"), where: str | None = None,
+def write_transfer(table_a, table_b, out_dir=None, metrics=("val_acc", "test_acc"), where: str | None = None,
                    top: tuple[int, ...] = (10, 25), figure: str = "transfer") -> tuple[list[str], list[Transfer]]:
     """:func:`rank_transfer` for each metric; the scatter of the first metric is written to
     ``out_dir/<figure>.png/.svg`` and every metric's per-cell pairs to ``<figure>.parquet``
-    (columns ``<metric>:<table>``). Returns Markdown lines (a table and the figure) and the
-    results, for a report section or a stand-alone README."""
+    (columns ``<metric>:<table>``); ``out_dir=None`` writes nothing. Returns Markdown lines (a
+    table, and the figure when written) and the results, for a report section or a README."""
     from nasbench.analysis import plots
 
     results = [rank_transfer(table_a, table_b, m, where=where, top=top) for m in metrics]
     t = results[0]
-    cells = t.frame.drop(columns=["a", "b"])
-    for r in results:
-        cells = cells.merge(r.frame[["arch_hash", "a", "b"]].rename(
-            columns={"a": f"{r.metric}:{r.a}", "b": f"{r.metric}:{r.b}"}), on="arch_hash", how="outer")
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    cells.to_parquet(Path(out_dir) / f"{figure}.parquet", index=False)
-    plots.plot_transfer(t.frame["a"], t.frame["b"], t.a, t.b, t.metric, stem=Path(out_dir) / figure,
-                        top=min(top), title=f"Rank transfer, {t.n} cells: Spearman {t.spearman:.2f}, "
-                                            f"Kendall {t.kendall:.2f}")
+    if out_dir is not None:
+        cells = t.frame.drop(columns=["a", "b"])
+        for r in results:
+            cells = cells.merge(r.frame[["arch_hash", "a", "b"]].rename(
+                columns={"a": f"{r.metric}:{r.a}", "b": f"{r.metric}:{r.b}"}), on="arch_hash", how="outer")
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        cells.to_parquet(Path(out_dir) / f"{figure}.parquet", index=False)
+        plots.plot_transfer(t.frame["a"], t.frame["b"], t.a, t.b, t.metric, stem=Path(out_dir) / figure,
+                            top=min(top), title=f"Rank transfer, {t.n} cells: Spearman {t.spearman:.2f}, "
+                                                f"Kendall {t.kendall:.2f}")
     header = ["metric", "common cells", "Spearman", "Kendall"] + [f"top-{k} overlap" for k in top]
     rows = [r.markdown_row() for r in results]
     lines = markdown.table_lines(header, rows)
     lines += ["", f"Seed means per cell; `{t.a}` vs `{t.b}`" + (f" where `{where}`" if where else "")
-              + ". Chance overlap = k² / n (unrelated rankings).", "",
-              f"![rank transfer]({figure}.png)", "", f"([SVG]({figure}.svg))", ""]
+              + ". Chance overlap = k² / n (unrelated rankings).", ""]
+    if out_dir is not None:
+        lines += [f"![rank transfer]({figure}.png)", "", f"([SVG]({figure}.svg))", ""]
     return lines, results

@@ -224,15 +224,11 @@ def report(tables, out, group_by, complexity, metric, bins, scale, permutations,
 def transfer(tables, metrics, where, tops, out):
     """Rank transfer between two tables: Spearman, Kendall and top-k overlap of the seed-mean
     metric over the cells both hold, as NAS-Bench-201 reports between its datasets."""
-    import tempfile
-
     from nasbench.analysis.transfer import write_transfer
 
     if len(tables) != 2:
         raise click.UsageError(f"give exactly two tables (-t A -t B), got {len(tables)}")
-    with tempfile.TemporaryDirectory() as scratch:
-        lines, _ = write_transfer(tables[0], tables[1], out or scratch, metrics=metrics,
-                                  where=where, top=tuple(tops))
+    lines, _ = write_transfer(tables[0], tables[1], out, metrics=metrics, where=where, top=tuple(tops))
     table = [line for line in lines if line.startswith("|")]
     click.echo("\n".join(table))
     if out is not None:

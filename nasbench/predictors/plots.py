@@ -8,18 +8,16 @@ import os
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
+from nasbench.figures import save_png
 from nasbench.predictors.metrics import kendall_tau
 
 
 def _save(fig: Figure, path: str | os.PathLike) -> str:
-    FigureCanvasAgg(fig)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    return os.fspath(path)
+    return os.fspath(save_png(fig, path, dpi=110))
 
 
 def plot_metric_vs_size(summary: pd.DataFrame, metric: str, path) -> str | None:

@@ -1,10 +1,11 @@
-"""Anytime plots of search runs, drawn with matplotlib's object API on the Agg canvas (no
-display, no pyplot state, and the caller's matplotlib backend is left as it was)."""
+"""Anytime and reach plots of search runs (drawn and saved by :mod:`nasbench.figures`)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
+
+from nasbench.figures import new_figure, save_png
 
 
 def plot_anytime(curves: pd.DataFrame, x: str, xlabel: str, path, title: str = "",
@@ -12,14 +13,10 @@ def plot_anytime(curves: pd.DataFrame, x: str, xlabel: str, path, title: str = "
     """One line (mean) and band (lo..hi) per algorithm from :func:`harness.anytime` output
     (more than 10 algorithms: lines only, legend beside the axes)."""
     from matplotlib import colormaps
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     groups = list(curves.groupby("algorithm", sort=True))
     many = len(groups) > 10  # e.g. 18 PNAS arms + 9 others: 20 colours x 2 line styles, legend aside
-    fig = Figure(figsize=(10.5, 5.2) if many else (6.4, 4.2))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    fig, (ax,) = new_figure(width=10.5 if many else 6.4, height=5.2 if many else 4.2, layout="tight")
     palette = colormaps["tab20"].colors if many else None
     for i, (algo, c) in enumerate(groups):
         style = dict(color=palette[i % 20], ls="-" if i < 20 else "--") if many else {}
@@ -37,10 +34,7 @@ def plot_anytime(curves: pd.DataFrame, x: str, xlabel: str, path, title: str = "
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6)
     else:
         ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    return path
+    return save_png(fig, path)
 
 
 def plot_reach(hits: pd.DataFrame, path, title: str = "") -> Path:
@@ -49,13 +43,9 @@ def plot_reach(hits: pd.DataFrame, path, title: str = "") -> Path:
     line ends at the arm's budget; what is below 1 there is the censored share (runs stop
     only at their budget, so this is 1 minus the Kaplan-Meier survival curve)."""
     import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     ms = sorted(hits["M"].unique())
-    fig = Figure(figsize=(4.2 * len(ms), 4.0))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(ms), squeeze=False)[0]
+    fig, axes = new_figure(len(ms), width=4.2, height=4.0, layout="tight")
     for ax, m in zip(axes, ms):
         for algo, h in hits[hits["M"] == m].groupby("algorithm", sort=True):
             end = int(h["budget"].max())
@@ -69,7 +59,4 @@ def plot_reach(hits: pd.DataFrame, path, title: str = "") -> Path:
         ax.legend(loc="upper left", fontsize=6)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    return path
+    return save_png(fig, path)
