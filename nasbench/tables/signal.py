@@ -103,9 +103,16 @@ def signal_figures(runs: pd.DataFrame, curves: pd.DataFrame, num_classes: int) -
     """Seed-to-seed Spearman of val_acc overall and in the top quartile, and collapsed runs."""
     collapsed = collapsed_mask(runs, curves, num_classes)
     flagged = int((runs["status"] == "collapsed").sum())
+    by_blocks = {}
+    for b, level in runs.groupby("num_blocks"):
+        found = seed_correlation(level, "val_acc", top_quartile(level))
+        if found["rho"] is not None:
+            by_blocks[int(b)] = found
     return {
         "seed_spearman": seed_correlation(runs, "val_acc"),
         "seed_spearman_top_quartile": seed_correlation(runs, "val_acc", top_quartile(runs)),
+        # per block count: pooled levels of different accuracy make the pooled quartile one level's
+        "seed_spearman_top_quartile_by_blocks": by_blocks,
         "collapsed": {"runs": int(collapsed.sum()), "flagged": flagged,
                       "unflagged": int(collapsed.sum()) - flagged, "of": int(len(runs))},
     }
@@ -116,7 +123,12 @@ def describe(figures: dict) -> list[str]:
     def rho(c):
         return "- (fewer than 2 seeds)" if c["rho"] is None else f"{c['rho']:.4f} over {c['archs']} archs"
     col = figures["collapsed"]
+    levels = figures.get("seed_spearman_top_quartile_by_blocks") or {}
+    per_level = ([f"seed-to-seed Spearman of val_acc, top quartile of each block count: " + ", ".join(
+        f"B{b} {c['rho']:.2f} ({c['archs']} archs)" for b, c in sorted(levels.items()))]
+        if len(levels) > 1 else [])
     return [f"seed-to-seed Spearman of val_acc: {rho(figures['seed_spearman'])}",
             f"seed-to-seed Spearman of val_acc, top quartile: {rho(figures['seed_spearman_top_quartile'])}",
+            *per_level,
             f"collapsed runs: {col['runs']} of {col['of']} ({col['flagged']} flagged `collapsed`, "
             f"{col['unflagged']} found by the rule in runs marked `ok`)"]
