@@ -6,7 +6,13 @@
 # randomly drawn training seed (the selected cells are then scored on their held-out seeds).
 # Budget: 700 models = 10x PNAS's largest total (36 B1 cells + K=32). PNAS's xgboost gets
 # min_child_weight=1: with the NAS-Bench-301 default (39) its trees cannot split on 36 rows.
-# Usage: reports/search-closed/run.sh [TABLE] [OUT]   (about 1 h on 2 cores)
+# Then item 6: the surrogates on the step PNAS takes (trained on every B1 cell, ranking every
+# B2 cell: Kendall, Spearman, precision@K for the beams K = 8, 16, 32 and top-25, against the
+# params baseline) into OUT/predictors.
+# Usage: reports/search-closed/run.sh [TABLE] [OUT]
+#   e.g. reports/search-closed/run.sh tables/fmnist-pnas3-closed reports/search-closed-pnas3
+# Cost not yet measured on a full closed table (estimate: 20-40 min on 2 cores; the pilot on
+# a closed digits pnas3 table ran 12 arms x 3 seeds in 44 s).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TABLE=${1:-tables/fmnist-pnas4-closed}
@@ -24,3 +30,5 @@ ARMS+="rl,ppo,evolution,random,st:ASHA,st:BOHB,st:REA"
 nasbench search compare -t "$TABLE" --algorithms "$ARMS" --n-seeds "$SEEDS" \
   --budget-models 700 --seed-policy random --miss error --workers "${WORKERS:-2}" --progress \
   -o "$OUT"
+nasbench predictor eval -t "$TABLE" --sizes 20,100,500 --n-seeds 5 \
+  --top-k 8 --top-k 16 --top-k 25 --top-k 32 --progress -o "$OUT/predictors"
