@@ -76,7 +76,8 @@ class Benchmark:
     @classmethod
     def shipped(cls, name: str = "digits-pnas") -> "Benchmark":
         """A table shipped inside the package by name: ``digits-pnas`` (8x8 digits, the
-        default) or ``fmnist-pnas`` (Fashion-MNIST at 7x7); see ``tables/<name>/TABLE.md``."""
+        default), ``fmnist-pnas`` (Fashion-MNIST at 7x7) or ``fmnist-pnas3-closed`` (every
+        3-op PNAS cell up to B2: replay on measured data); see ``tables/<name>/TABLE.md``."""
         root = Path(__file__).resolve().parents[1] / "shipped_tables"
         path = root / name
         if not (path / S.RUNS_FILE).is_file():
