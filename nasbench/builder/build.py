@@ -34,7 +34,6 @@ from nasbench.stop import exit_status, stop_on_signals
 from nasbench.builder.train import TrainResult
 from nasbench.tables.schema import FINISHED_STATUSES
 
-DONE_STATUSES = FINISHED_STATUSES
 SCHEDULE_WINDOW = 256  # tasks reordered at a time: bounded, so huge lazy plans still stream
 
 
@@ -116,7 +115,7 @@ def latest_results(store: ShardStore, report=print) -> dict[tuple[str, int], Tra
     for result in store.read(report=report):
         key = (result.run["arch_hash"], int(result.run["seed"]))
         old = best.get(key)
-        if old is None or old.run["status"] not in DONE_STATUSES or result.run["status"] in DONE_STATUSES:
+        if old is None or old.run["status"] not in FINISHED_STATUSES or result.run["status"] in FINISHED_STATUSES:
             best[key] = result
     return best
 
@@ -198,14 +197,13 @@ def build(plan: Plan, protocol: Protocol, out: str | Path, runner: RunnerConfig 
            f"{protocol.protocol_hash} ({protocol.dataset}, {protocol.epochs} epochs) -> {out}")
     with build_lock(out):
         store = ShardStore(out)
-        done = {k for k, r in latest_results(store, report=report).items() if r.run["status"] in DONE_STATUSES}
+        done = {k for k, r in latest_results(store, report=report).items() if r.run["status"] in FINISHED_STATUSES}
         reused = 0
         if reuse:
             from nasbench.builder.reuse import reusable
 
             for source, results in reusable(reuse, plan, protocol, skip=done).items():
-                for start in range(0, len(results), 256):
-                    store.write(results[start:start + 256])
+                store.write_all(results)
                 done |= {(r.run["arch_hash"], int(r.run["seed"])) for r in results}
                 reused += len(results)
                 report(f"reused {len(results)} runs of {source}")

@@ -99,8 +99,7 @@ def merge_shards(src: str | Path, out: str | Path, protocol: Protocol, command: 
             write_table(scratch, [r.run for r in results], [c for r in results for c in r.curves],
                         protocol.to_dict(), {}, datasheet=False)
         store = ShardStore(out)
-        for start in range(0, len(results), 256):
-            store.write(results[start:start + 256])
+        store.write_all(results)
         devices = sorted({str(r.setup.get("device", "unrecorded")) for r in results})
         table = compact(out, protocol, command, ", ".join(devices), report=report)
         report(f"merged {len(results)} results from {src}: {len(latest_results(store, report=report))} "

@@ -76,8 +76,9 @@ def reusable(tables: Iterable, plan: Plan, protocol: Protocol, skip: set = froze
     """Per source table: its runs that are tasks of ``plan`` (re-keyed into the plan's space)
     and not in ``skip`` (task keys already done). The first table to hold a task wins.
     Iterates the whole plan once: meant for plans that fit in memory."""
-    wanted = {task.key: task for task in plan.tasks()} if tables else {}
-    space = next(iter(wanted.values())).space if wanted else None
+    tasks = list(plan.tasks()) if tables else []
+    wanted = {task.key for task in tasks}
+    space = tasks[0].space if tasks else None
     taken, out = set(skip), {}
     for table in tables:
         bench = Benchmark.open(table)

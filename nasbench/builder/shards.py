@@ -41,6 +41,11 @@ class ShardStore:
         atomic_write_text(document, target)
         return target
 
+    def write_all(self, results: list[TrainResult], per_shard: int = 256) -> None:
+        """Persist many results (reused or merged ones) as shards of at most ``per_shard``."""
+        for start in range(0, len(results), per_shard):
+            self.write(results[start:start + per_shard])
+
     def read(self, report=print) -> Iterator[TrainResult]:
         """Every result of every valid shard; corrupt shards are reported and moved aside."""
         if not self.folder.is_dir():

@@ -32,7 +32,8 @@ class LiveEvaluator:
     def __init__(self, protocol, out_dir, device: str = "cpu", seed: int = 0,
                  data_dir: str | None = None, report=_stderr, command: str | None = None,
                  space: str = "pnas"):
-        from nasbench.builder.build import DONE_STATUSES, build_lock, latest_results, prepare_out
+        from nasbench.builder.build import build_lock, latest_results, prepare_out
+        from nasbench.tables.schema import FINISHED_STATUSES
         from nasbench.builder.protocol import Protocol, get_protocol
         from nasbench.builder.shards import ShardStore
 
@@ -46,9 +47,9 @@ class LiveEvaluator:
         self._stack = ExitStack()
         self._stack.enter_context(build_lock(self.out))
         self.store = ShardStore(self.out)
-        self._done = DONE_STATUSES
+        self._done = FINISHED_STATUSES
         self.cache = {k: r for k, r in latest_results(self.store, report=report).items()
-                      if r.run["status"] in DONE_STATUSES}
+                      if r.run["status"] in FINISHED_STATUSES}
         self.n_trained = self.n_cached = 0
         self.closed = False
         self.reset()
