@@ -39,7 +39,8 @@ def _surrogate(table, miss, path, model):
 
 
 def _command() -> str:
-    return " ".join(shlex.quote(a) for a in ["nasbench", *sys.argv[1:]])
+    """The invocation, for a report's Regenerate section (without ``--report-only``)."""
+    return " ".join(shlex.quote(a) for a in ["nasbench", *sys.argv[1:]] if a != "--report-only")
 
 
 @click.group("search", cls=Group, epilog=examples(
@@ -168,9 +169,13 @@ def run(algorithm, table, budget_models, budget_seconds, miss, seed_policy, surr
 @renamed(("--target",), "--target-acc", "target_acc", type=float)
 @click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
 @out_option(folder=True, help="Output folder.")
+@click.option("--report-only", is_flag=True,
+              help="Run no searches: render OUT's report again from its trajectories.parquet "
+                   "(give the options of the run that wrote it).")
 @progress_option
 def compare(table, algorithms, n_seeds, budget_models, budget_seconds, miss, seed_policy,
-            surrogate_path, surrogate_model, params, target_acc, workers, out, progress) -> None:
+            surrogate_path, surrogate_model, params, target_acc, workers, out, report_only,
+            progress) -> None:
     """Run every algorithm with N_SEEDS seeds in replay; write plots, summary and README to OUT."""
     from pathlib import Path
 
@@ -182,14 +187,14 @@ def compare(table, algorithms, n_seeds, budget_models, budget_seconds, miss, see
     if n_seeds < 1:
         raise ValueError(f"--n-seeds must be >= 1, got {n_seeds}")
     budget = _budget(budget_models, budget_seconds)
-    surrogate = _surrogate(table, miss, surrogate_path, surrogate_model)
+    surrogate = None if report_only else _surrogate(table, miss, surrogate_path, surrogate_model)
     if surrogate is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         surrogate_path = str(Path(out) / "surrogate.npz")
         surrogate.save(surrogate_path)
     readme = harness.compare(table, names, n_seeds, budget, out, parse_params(params, scope="ALGORITHM"),
                              target_acc, _seed_policy(seed_policy), miss, surrogate_path, workers,
-                             command=_command(), progress=progress)
+                             command=_command(), progress=progress, report_only=report_only)
     for line in Path(readme).read_text().splitlines():
         if line.startswith("|"):
             click.echo(line)

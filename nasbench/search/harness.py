@@ -237,13 +237,13 @@ def summary(df: pd.DataFrame, target: float | None = None, reference: str = "rl"
 def compare(table, algorithms, seeds, budget: Budget, out, options: dict | None = None,
             target: float | None = None, seed_policy="mean", miss: str | None = None,
             surrogate=None, workers: int | None = None, command: str | None = None,
-            progress: bool | None = False) -> Path:
+            progress: bool | None = False, report_only: bool = False) -> Path:
     """Run, store, plot and summarise into ``out`` (with the Table-1 and held-out sections of
     :mod:`nasbench.search.table1`); ``miss=None``: :func:`nasbench.search.closed.default_miss`.
-    Returns the README path."""
+    ``report_only``: no searches; the report is rendered again from ``out``'s stored
+    trajectories.parquet, which must hold every arm of ``algorithms``. Returns the README path."""
     from nasbench.search import table1
     from nasbench.search.closed import default_miss
-    from nasbench.search.plots import plot_anytime
     from nasbench.tables import Benchmark
 
     algorithms = [algorithms] if isinstance(algorithms, str) else list(algorithms)
@@ -254,9 +254,31 @@ def compare(table, algorithms, seeds, budget: Budget, out, options: dict | None 
         table1.check_target(target, cap)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    df = run_many(table, algorithms, seeds, budget, options, seed_policy, miss, surrogate, workers,
-                  progress)
-    df.to_parquet(out / "trajectories.parquet", index=False)
+    if report_only:
+        df = pd.read_parquet(out / "trajectories.parquet")
+        missing = [a for a in algorithms if a not in set(df["algorithm"])]
+        if missing:
+            raise ValueError(f"{out / 'trajectories.parquet'} holds no runs of {', '.join(missing)}")
+        df = df[df["algorithm"].isin(algorithms)]
+    else:
+        df = run_many(table, algorithms, seeds, budget, options, seed_policy, miss, surrogate, workers,
+                      progress)
+        df.to_parquet(out / "trajectories.parquet", index=False)
+    return write_report(df, table, algorithms, budget, out, options, target, seed_policy, miss, command)
+
+
+def write_report(df: pd.DataFrame, table, algorithms, budget: Budget, out, options: dict | None = None,
+                 target: float | None = None, seed_policy="mean", miss: str = "error",
+                 command: str | None = None) -> Path:
+    """The report of :func:`compare` (README, summary.csv, Table 1, held-out scores, plots) from
+    its trajectories ``df``, e.g. re-rendered from a stored trajectories.parquet."""
+    from nasbench.search import table1
+    from nasbench.search.plots import plot_anytime
+    from nasbench.tables import Benchmark
+
+    bench = Benchmark.open(table)
+    cap = table1.best_measured(bench, seed_policy)
+    out = Path(out)
     table_df, target_used = summary(df, target)
     table1.check_target(target_used, cap, "the comparison target")
     predicted = (df.groupby("algorithm")["predicted"].mean().to_dict() if miss == "surrogate" else None)
@@ -331,7 +353,7 @@ def _readme(table, algorithms, df, budget, options, target, s, plots, seed_polic
     lines += ["", "PNAS evaluates |B1| + (Bmax-1)·K models when every level has ≥ K children "
               "(paper: 136 + 4·256 = 1,160).", "",
               "Files: `trajectories.parquet` (every evaluation of every run), `summary.csv`, "
-              "`table1.csv` (when measured), `selected.csv` (each run's selected cell)."]
+              "`table1.csv` (when measured), `selected.csv` (each run's selected cell), `selected_at_pnas_cost.csv` (the other arms' held-out scores after PNAS's total models)."]
     lines += ["", "## Regenerate", "", "```", command or "(written from Python: no command recorded)",
               "```"]
     return "\n".join(lines) + "\n"

@@ -101,3 +101,34 @@ def render(summ: pd.DataFrame, seed_policy) -> list[str]:
                      f"[{fmt(r['heldout_lo'])}, {fmt(r['heldout_hi'])}] | {fmt(r['heldout_test'])} | "
                      f"{fmt(r['percentile'], 1)} |")
     return lines
+
+
+def at_budgets(df: pd.DataFrame, bench, seed_policy, budgets, algorithms) -> pd.DataFrame:
+    """:func:`summarise` of what ``algorithms`` had selected after each of ``budgets`` models
+    (their runs cut there; e.g. PNAS's totals, so an arm with a longer budget is scored at
+    PNAS's cost too), with a ``models`` column."""
+    runs = df[df["algorithm"].isin(list(algorithms))]
+    return pd.concat([summarise(selected(runs[runs["index"] <= int(n)], bench, seed_policy))
+                      .assign(models=int(n)) for n in budgets], ignore_index=True)
+
+
+def render_at_budgets(summ: pd.DataFrame, pnas: pd.DataFrame) -> list[str]:
+    """Markdown: held-out val [95% CI] (median percentile) per arm at each budget of ``summ``
+    (:func:`at_budgets`), the PNAS arms' own rows (:func:`summarise`, at their totals) above."""
+    fmt = lambda r: (f"{r['heldout_val']:.4f} [{r['heldout_lo']:.4f}, {r['heldout_hi']:.4f}] "  # noqa: E731
+                     f"({r['percentile']:.1f})" if np.isfinite(r["heldout_val"]) else "—")
+    budgets = sorted(summ["models"].unique())
+    lines = ["### At PNAS's cost", "",
+             "The cells the other arms had selected after as many models as a PNAS arm trains in "
+             "total (their runs cut there), held-out val [95% CI] (median percentile); the PNAS "
+             "arms at their own totals first.", "",
+             "| algorithm | " + " | ".join(f"after {n} models" for n in budgets) + " |",
+             "|---|" + "---|" * len(budgets)]
+    for r in pnas.to_dict("records"):
+        cells = [fmt(r) if n == r["models"] else "" for n in budgets]
+        lines.append(f"| {r['algorithm']} | " + " | ".join(cells) + " |")
+    for algo, g in summ.groupby("algorithm", sort=True):
+        by_n = {int(r["models"]): r for r in g.to_dict("records")}
+        lines.append(f"| {algo} | " + " | ".join(fmt(by_n[n]) for n in budgets) + " |")
+    return lines
+

@@ -226,13 +226,14 @@ def reference_arms(df: pd.DataFrame) -> list[str]:
 
 def write_sections(df: pd.DataFrame, bench, out, target: float | None, seed_policy,
                    predicted: dict | None = None) -> list[str]:
-    """Table 1 (table1.csv) and the selected cells' held-out scores (selected.csv) into
+    """Table 1 (table1.csv) and the selected cells' held-out scores (selected.csv; at PNAS's
+    cost: selected_at_pnas_cost.csv) into
     ``out``; returns their README lines. Targets: ``target`` for every M when given, else
     each PNAS arm's own (one table per arm, against every non-PNAS arm; refused above
     :func:`best_measured`)."""
     from pathlib import Path
 
-    from nasbench.search import heldout
+    from nasbench.search import heldout, random_exact
 
     out = Path(out)
     cap = best_measured(bench, seed_policy)
@@ -268,6 +269,15 @@ def write_sections(df: pd.DataFrame, bench, out, target: float | None, seed_poli
         both.to_csv(out / "table1.csv", index=False)
         if len(plans) > 1:
             lines = overview(both) + lines
+        lines += random_exact.report_lines(both, bench, seed_policy)
     sel = heldout.selected(df, bench, seed_policy)
     sel.to_csv(out / "selected.csv", index=False)
-    return lines + [""] + heldout.render(heldout.summarise(sel), seed_policy)
+    lines += [""] + heldout.render(heldout.summarise(sel), seed_policy)
+    others = [a for a in pd.unique(df["algorithm"]) if a not in refs]
+    if refs and others and seed_policy != "mean":
+        totals = {ref: int(round(total_models(df, ref))) for ref in refs}
+        at = heldout.at_budgets(df, bench, seed_policy, sorted(set(totals.values())), others)
+        at.to_csv(out / "selected_at_pnas_cost.csv", index=False)
+        own = heldout.summarise(sel[sel["algorithm"].isin(refs)])
+        lines += [""] + heldout.render_at_budgets(at, own.assign(models=own["algorithm"].map(totals)))
+    return lines
