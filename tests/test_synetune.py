@@ -287,3 +287,28 @@ def test_op_subset_tables_export_with_their_own_ops(st, tmp_path):
     run = st.run_arm(blackbox_for(bench, seed_policy="random"), "st:REA", Budget(models=20), seed=0,
                      population_size=5, sample_size=2).frame()
     assert len(run) == 20 and set(run.arch) <= set(bench.archs(1))
+
+
+def test_rung_ladder_lands_on_the_epochs_a_table_evaluated(st):
+    from nasbench.integrations.synetune.arms import rungs
+
+    assert rungs(list(range(1, 11)), 10) == {}  # every epoch: syne-tune's defaults
+    assert rungs([5, 10], 10) == {"grace_period": 5, "reduction_factor": 2}  # fmnist: one rung at 5
+    assert rungs([2, 4, 8, 10], 10) == {"grace_period": 2, "reduction_factor": 2}
+    assert rungs([3, 5, 10], 10) == {"grace_period": 3, "reduction_factor": 4}  # one rung at 3
+    assert rungs([10], 10) == {"grace_period": 10, "reduction_factor": 2}  # no rung: full models
+
+
+def test_asha_stops_trials_on_a_table_evaluated_at_few_epochs(st):
+    """fmnist tables measure val at epochs 5 and 10 only: ASHA's default rungs (1, 3, 9) would
+    see NaN and stop nothing, so every trial would train to the end."""
+    from nasbench.integrations.synetune.arms import blackbox_for
+
+    closed = Path(nasbench.__file__).parent / "shipped_tables" / "fmnist-pnas3-closed"
+    bb = blackbox_for(closed, seed_policy="random")
+    assert bb.evaluated_epochs == [5, 10]
+    df = st.run_arm(bb, "st:ASHA", Budget(models=60), seed=0).frame()
+    assert set(df.epochs) == {5, 10} and df.full_models.iloc[-1] < 60
+    assert df.val_acc.notna().all()
+    full = st.run_arm(bb, "st:ASHA", Budget(models=20), seed=0, grace_period=1).frame()
+    assert (full.epochs == 10).all()  # the NaN rung at epoch 1 stops nothing

@@ -98,15 +98,18 @@ def check_target(target: float, cap: float, what: str = "the target") -> float:
 
 
 def models_to_target(df: pd.DataFrame, tgts: dict[int, float]) -> pd.DataFrame:
-    """One row per (algorithm, seed, M): models, reached, budget (the run's models), target."""
+    """One row per (algorithm, seed, M): models, reached, budget (the run's models), target,
+    and hours: the simulated clock (``elapsed``) there, or at the run's end when censored."""
     rows = []
     for algo, seed, run in iter_runs(df):
         archs, vals = run["arch"].to_numpy(), run["val_acc"].to_numpy(np.float64)
+        clock = run["elapsed"].to_numpy(np.float64) / 3600.0
         for m, t in tgts.items():
             k = first_reach(archs, vals, m, t)
+            n = int(k if k is not None else len(vals))
             rows.append({"algorithm": algo, "seed": seed, "M": int(m), "target": float(t),
-                         "reached": k is not None, "models": int(k if k is not None else len(vals)),
-                         "budget": int(len(vals))})
+                         "reached": k is not None, "models": n, "budget": int(len(vals)),
+                         "hours": float(clock[n - 1])})
     return pd.DataFrame(rows)
 
 
@@ -136,11 +139,14 @@ def table1(hits: pd.DataFrame, pnas_total: float | None = None, seed: int = 0,
         med_lo, med_hi = quantile_ci(np.array([km_median(t[i], r[i]) for i in idx]))
         mean_lo, mean_hi = mean_ci(t[r], rng, n_boot)
         med = km_median(t, r)
+        hours = h["hours"].to_numpy(np.float64)
+        hours_lo, hours_hi = quantile_ci(np.array([km_median(hours[i], r[i]) for i in idx]))
         row = {"algorithm": algo, "M": int(m), "target": float(h["target"].iloc[0]), "runs": len(t),
                "reached": int(r.sum()), "reached_frac": float(r.mean()), "censored_frac": float(1 - r.mean()),
                "median_models": med, "median_lo": med_lo, "median_hi": med_hi,
                "mean_models_reached": float(t[r].mean()) if r.any() else math.nan,
-               "mean_lo": mean_lo, "mean_hi": mean_hi, "budget": float(h["budget"].mean())}
+               "mean_lo": mean_lo, "mean_hi": mean_hi, "budget": float(h["budget"].mean()),
+               "median_hours": km_median(hours, r), "hours_lo": hours_lo, "hours_hi": hours_hi}
         if pnas_total:
             row.update(ratio_to_pnas=med / pnas_total, ratio_lo=med_lo / pnas_total,
                        ratio_hi=med_hi / pnas_total)
@@ -175,9 +181,10 @@ def render(t1: pd.DataFrame, source: str, pnas_total: float | None,
              "so far does; runs that never do are censored at their length, never counted at it: "
              "*reached* gives their share and the median is the Kaplan-Meier estimate (∞: under "
              "half the runs reached it). Intervals: bootstrap 95% over runs. ÷ PNAS: median "
-             f"{total}.", ""]
+             f"{total}. Hours: the simulated clock (the table's train seconds) at the same "
+             "point, Kaplan-Meier median likewise.", ""]
     header = ["algorithm", "M", "target", "reached", "censored", "median models [95% CI]",
-              "mean models of reached runs [95% CI]", "÷ PNAS [95% CI]"]
+              "mean models of reached runs [95% CI]", "÷ PNAS [95% CI]", "median simulated hours [95% CI]"]
     rows = []
     for r in t1.to_dict("records"):
         ratio = (f"{_num(r['ratio_to_pnas'], 2)} [{_num(r['ratio_lo'], 2)}, {_num(r['ratio_hi'], 2)}]"
@@ -186,7 +193,7 @@ def render(t1: pd.DataFrame, source: str, pnas_total: float | None,
                      f"{r['censored_frac']:.0%}",
                      f"{_num(r['median_models'])} [{_num(r['median_lo'])}, {_num(r['median_hi'])}]",
                      f"{_num(r['mean_models_reached'])} [{_num(r['mean_lo'])}, {_num(r['mean_hi'])}]",
-                     ratio]
+                     ratio, f"{_num(r['median_hours'], 2)} [{_num(r['hours_lo'], 2)}, {_num(r['hours_hi'], 2)}]"]
                     + ([f"{predicted.get(r['algorithm'], math.nan):.1%}"] if predicted is not None else []))
     if predicted is not None:
         header.append("predicted answers")

@@ -13,6 +13,8 @@
 # shards under $OUT (outside the repository) and skipped. Runs already measured under the same
 # protocol are reused, not trained (`nasbench build --reuse`): the shipped 8-op fmnist-pnas
 # table's (all B1 cells), the pnas3 closed table's for pnas4, and this build's checkpoint.
+# Sharing the cores: `nice` alone does not yield to jobs started in another session (the
+# kernel's autogroups share CPU per session); `echo 19 > /proc/<build pid>/autogroup` does.
 # Across machines: stop the build (SIGTERM: it compacts), then
 # `reports/search-closed/build.sh checkpoint` copies its table into
 # reports/search-closed/partial/$SPACE/ (commit it); a later run on a fresh machine reuses it.

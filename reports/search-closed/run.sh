@@ -11,8 +11,10 @@
 # params baseline) into OUT/predictors.
 # Usage: reports/search-closed/run.sh [TABLE] [OUT]
 #   e.g. reports/search-closed/run.sh tables/fmnist-pnas3-closed reports/search-closed-pnas3
-# Cost not yet measured on a full closed table (estimate: 20-40 min on 2 cores; the pilot on
-# a closed digits pnas3 table ran 12 arms x 3 seeds in 44 s).
+# Cost, measured on fmnist-pnas3-closed (2 cores): searches 23 min 46 s (PNAS-LSTM and st:BOHB
+# are the slow arms), report about 6 min (bootstrap), predictor section about 3 min.
+# A report can be rendered again from OUT/trajectories.parquet: add --report-only to the
+# compare command (its README's Regenerate line).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TABLE=${1:-tables/fmnist-pnas4-closed}

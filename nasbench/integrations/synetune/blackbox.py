@@ -68,6 +68,14 @@ class CanonicalBlackbox(BlackboxTabular):
     def max_epochs(self) -> int:
         return int(max(self.fidelity_values))
 
+    @property
+    def evaluated_epochs(self) -> list[int]:
+        """The epochs at which the table measured val accuracy (a protocol may evaluate only
+        at some, e.g. ``fmnist``: 5 and 10); elsewhere the blackbox holds NaN."""
+        val = self.objectives_evaluations[..., self.objectives_names.index("val_acc")]
+        finite = np.isfinite(val).any(axis=tuple(range(val.ndim - 1)))
+        return [int(e) for e, ok in zip(self.fidelity_values, finite) if ok]
+
     def row(self, config: dict) -> int:
         """Row index of the canonical cell ``config`` names."""
         cell = self.encoding.to_cell(config)
