@@ -234,10 +234,9 @@ def reference_arms(df: pd.DataFrame) -> list[str]:
 def write_sections(df: pd.DataFrame, bench, out, target: float | None, seed_policy,
                    predicted: dict | None = None) -> list[str]:
     """Table 1 (table1.csv) and the selected cells' held-out scores (selected.csv; at PNAS's
-    cost: selected_at_pnas_cost.csv) into
-    ``out``; returns their README lines. Targets: ``target`` for every M when given, else
-    each PNAS arm's own (one table per arm, against every non-PNAS arm; refused above
-    :func:`best_measured`)."""
+    cost: selected_at_pnas_cost.csv) into ``out``; returns their README lines. Targets:
+    ``target`` for every M when given, else each PNAS arm's own (one table per arm, against
+    every non-PNAS arm; refused above :func:`best_measured`)."""
     from pathlib import Path
 
     from nasbench.search import heldout, random_exact
