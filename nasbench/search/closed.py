@@ -24,14 +24,20 @@ def searched_b(arm: str, options: dict, default_max: int) -> int:
     return max(parse_blocks(blocks)) if blocks is not None else int(default_max)
 
 
+def closed_up_to(bench) -> int:
+    """The largest B up to which the Benchmark ``bench`` holds every cell of its space (0: none)."""
+    from nasbench.tables.closure import summary
+
+    return summary(bench.runs, bench.space)["closed_up_to"] or 0
+
+
 def default_miss(table, algorithms, options: dict | None = None) -> str:
     """'error' when ``table`` is closed up to the largest B any of ``algorithms`` searches."""
     from nasbench.space import get_space
     from nasbench.tables import Benchmark
-    from nasbench.tables.closure import summary
 
     bench = Benchmark.open(table)
-    closed = summary(bench.runs, bench.space)["closed_up_to"] or 0
+    closed = closed_up_to(bench)
     if not closed:
         return "restrict"
     top = max(get_space(bench.space).default_sizes)

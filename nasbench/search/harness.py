@@ -248,10 +248,8 @@ def compare(table, algorithms, seeds, budget: Budget, out, options: dict | None 
 
     algorithms = [algorithms] if isinstance(algorithms, str) else list(algorithms)
     miss = default_miss(table, algorithms, options) if miss is None else miss
-    bench = Benchmark.open(table)
-    cap = table1.best_measured(bench, seed_policy)
-    if target is not None:
-        table1.check_target(target, cap)
+    if target is not None:  # before any run; write_report checks a derived target
+        table1.check_target(target, table1.best_measured(Benchmark.open(table), seed_policy))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if report_only:
@@ -287,7 +285,7 @@ def write_report(df: pd.DataFrame, table, algorithms, budget: Budget, out, optio
     table_df.to_csv(out / "summary.csv", index=False)
     sections = table1.write_sections(df, bench, out, target, seed_policy, predicted)
     plots = {}
-    clock = clock_label(table)
+    clock = clock_label(bench)
     shown = f" ({df['predicted'].mean():.0%} of answers predicted)" if predicted is not None else ""
     for x, label in (("models", "models trained"), ("hours", clock)):
         name = f"anytime_{x}.png"
@@ -353,7 +351,8 @@ def _readme(table, algorithms, df, budget, options, target, s, plots, seed_polic
     lines += ["", "PNAS evaluates |B1| + (Bmax-1)·K models when every level has ≥ K children "
               "(paper: 136 + 4·256 = 1,160).", "",
               "Files: `trajectories.parquet` (every evaluation of every run), `summary.csv`, "
-              "`table1.csv` (when measured), `selected.csv` (each run's selected cell), `selected_at_pnas_cost.csv` (the other arms' held-out scores after PNAS's total models)."]
+              "`table1.csv` (when measured), `selected.csv` (each run's selected cell), "
+              "`selected_at_pnas_cost.csv` (the other arms' held-out scores after PNAS's total models)."]
     lines += ["", "## Regenerate", "", "```", command or "(written from Python: no command recorded)",
               "```"]
     return "\n".join(lines) + "\n"

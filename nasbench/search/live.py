@@ -33,9 +33,9 @@ class LiveEvaluator:
                  data_dir: str | None = None, report=_stderr, command: str | None = None,
                  space: str = "pnas"):
         from nasbench.builder.build import build_lock, latest_results, prepare_out
-        from nasbench.tables.schema import FINISHED_STATUSES
         from nasbench.builder.protocol import Protocol, get_protocol
         from nasbench.builder.shards import ShardStore
+        from nasbench.tables.schema import FINISHED_STATUSES
 
         self.protocol = protocol if isinstance(protocol, Protocol) else get_protocol(protocol)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

@@ -28,11 +28,10 @@ def hit_probability(runs: pd.DataFrame, target: float, seed_policy: str = "rando
     ok = runs[runs["status"] == "ok"]
     if ok.empty:
         raise ValueError("no ok runs")
-    by_cell = ok.groupby("arch_hash")["val_acc"]
-    if seed_policy == "random":
+    if seed_policy == "random":  # per cell: the share of its seeds at or above the target
         return float((ok["val_acc"] >= target).groupby(ok["arch_hash"]).mean().mean())
     if seed_policy == "mean":
-        return float((by_cell.mean() >= target).mean())
+        return float((ok.groupby("arch_hash")["val_acc"].mean() >= target).mean())
     raise ValueError(f"seed_policy must be 'random' or 'mean', got {seed_policy!r}")
 
 
@@ -63,14 +62,13 @@ def report_lines(t1: pd.DataFrame, bench, seed_policy: str) -> list[str]:
     law, one row per target; nothing unless ``random`` ran on a table closed up to the
     space's largest default size under seed_policy 'random' or 'mean'."""
     from nasbench.markdown import table_lines
+    from nasbench.search.closed import closed_up_to
     from nasbench.space import get_space
-    from nasbench.tables.closure import summary
 
     rows = t1[(t1["algorithm"] == "random") & (t1["M"] == 1)]
     if rows.empty or seed_policy not in ("random", "mean"):
         return []
-    closed = summary(bench.runs, bench.space)["closed_up_to"] or 0
-    if closed < max(get_space(bench.space).default_sizes):
+    if closed_up_to(bench) < max(get_space(bench.space).default_sizes):
         return []
     body = []
     for r in rows.itertuples():

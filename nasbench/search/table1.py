@@ -278,12 +278,13 @@ def write_sections(df: pd.DataFrame, bench, out, target: float | None, seed_poli
         lines += random_exact.report_lines(both, bench, seed_policy)
     sel = heldout.selected(df, bench, seed_policy)
     sel.to_csv(out / "selected.csv", index=False)
-    lines += [""] + heldout.render(heldout.summarise(sel), seed_policy)
+    summ = heldout.summarise(sel)
+    lines += [""] + heldout.render(summ, seed_policy)
     others = [a for a in pd.unique(df["algorithm"]) if a not in refs]
     if refs and others and seed_policy != "mean":
         totals = {ref: int(round(total_models(df, ref))) for ref in refs}
         at = heldout.at_budgets(df, bench, seed_policy, sorted(set(totals.values())), others)
         at.to_csv(out / "selected_at_pnas_cost.csv", index=False)
-        own = heldout.summarise(sel[sel["algorithm"].isin(refs)])
+        own = summ[summ["algorithm"].isin(refs)]
         lines += [""] + heldout.render_at_budgets(at, own.assign(models=own["algorithm"].map(totals)))
     return lines
