@@ -107,3 +107,6 @@ def test_compare_report_scores_arms_at_pnas_cost_and_renders_again_from_trajecto
     assert again == readme and "--report-only" not in again
     res = CliRunner().invoke(main, [*args[:5], f"{pnas},random,rl", *args[6:], "--report-only"])
     assert res.exit_code == 2 and "holds no runs of rl" in res.output
+    res = CliRunner().invoke(main, [*args[:-1], str(tmp_path / "none"), "--report-only"])
+    assert res.exit_code == 2 and "holds no trajectories.parquet" in res.output
+    assert not (tmp_path / "none").exists()

@@ -251,14 +251,16 @@ def compare(table, algorithms, seeds, budget: Budget, out, options: dict | None 
     if target is not None:  # before any run; write_report checks a derived target
         table1.check_target(target, table1.best_measured(Benchmark.open(table), seed_policy))
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     if report_only:
+        if not (out / "trajectories.parquet").is_file():
+            raise ValueError(f"--report-only: {out} holds no trajectories.parquet; run the comparison first")
         df = pd.read_parquet(out / "trajectories.parquet")
         missing = [a for a in algorithms if a not in set(df["algorithm"])]
         if missing:
             raise ValueError(f"{out / 'trajectories.parquet'} holds no runs of {', '.join(missing)}")
         df = df[df["algorithm"].isin(algorithms)]
     else:
+        out.mkdir(parents=True, exist_ok=True)
         df = run_many(table, algorithms, seeds, budget, options, seed_policy, miss, surrogate, workers,
                       progress)
         df.to_parquet(out / "trajectories.parquet", index=False)
